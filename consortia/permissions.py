@@ -1,0 +1,284 @@
+"""Roles → capabilities, and the scope of records each role may see.
+
+Views ask two questions, in this order:
+1. may this user do this kind of thing at all?  No → 403 (PermissionDenied).
+2. is this object inside their scope?            No → 404, as if it did not exist.
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from .models import Role, RoleMembership
+
+
+class Capability(StrEnum):
+    # students
+    MANAGE_OWN_REGISTRATIONS = "manage_own_registrations"
+    # teachers
+    MANAGE_ROSTER = "manage_roster"
+    ENTER_GRADES = "enter_grades"
+    # staff who look at student records
+    VIEW_ENROLLMENTS = "view_enrollments"
+    LOOKUP_STUDENTS = "lookup_students"
+    HELP_STUDENT_ACCOUNTS = "help_student_accounts"
+    VIEW_STUDENT_IDENTITY = "view_student_identity"
+    # registrars
+    TRANSCRIBE = "transcribe"
+    # articulations
+    VIEW_ARTICULATION_WORK = "view_articulation_work"
+    MANAGE_ARTICULATIONS = "manage_articulations"
+    APPROVE_ARTICULATIONS = "approve_articulations"
+    # consortium administration
+    MANAGE_POLICY = "manage_policy"
+    RECORD_PAYMENTS = "record_payments"
+    MERGE_STUDENTS = "merge_students"
+    MANAGE_TEACHERS = "manage_teachers"
+    OVERRIDE_RULES = "override_rules"
+    # reports and the organisation tree
+    VIEW_REPORTS = "view_reports"
+    MANAGE_ORGANIZATIONS = "manage_organizations"
+
+
+C = Capability
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.TEACHER: frozenset({C.MANAGE_ROSTER, C.ENTER_GRADES, C.VIEW_ENROLLMENTS}),
+    Role.CAREER_SPECIALIST: frozenset(
+        {
+            C.VIEW_ENROLLMENTS,
+            C.LOOKUP_STUDENTS,
+            C.HELP_STUDENT_ACCOUNTS,
+            C.VIEW_STUDENT_IDENTITY,
+            C.VIEW_REPORTS,
+        }
+    ),
+    Role.REGISTRAR: frozenset(
+        {
+            C.VIEW_ENROLLMENTS,
+            C.LOOKUP_STUDENTS,
+            C.VIEW_STUDENT_IDENTITY,
+            C.TRANSCRIBE,
+            C.VIEW_ARTICULATION_WORK,
+        }
+    ),
+    Role.COLLEGE_APPROVER: frozenset({C.VIEW_ARTICULATION_WORK, C.APPROVE_ARTICULATIONS}),
+    Role.CONSORTIUM_ADMIN: frozenset(
+        {
+            C.VIEW_ENROLLMENTS,
+            C.LOOKUP_STUDENTS,
+            C.HELP_STUDENT_ACCOUNTS,
+            C.VIEW_STUDENT_IDENTITY,
+            C.VIEW_ARTICULATION_WORK,
+            C.MANAGE_ARTICULATIONS,
+            C.MANAGE_POLICY,
+            C.RECORD_PAYMENTS,
+            C.MERGE_STUDENTS,
+            C.MANAGE_TEACHERS,
+            C.OVERRIDE_RULES,
+            C.VIEW_REPORTS,
+        }
+    ),
+    Role.STATE_STAFF: frozenset(
+        {
+            C.VIEW_ENROLLMENTS,
+            C.LOOKUP_STUDENTS,
+            C.VIEW_STUDENT_IDENTITY,
+            C.VIEW_ARTICULATION_WORK,
+            C.VIEW_REPORTS,
+            C.MANAGE_ORGANIZATIONS,
+        }
+    ),
+}
+STUDENT_CAPABILITIES = frozenset({C.MANAGE_OWN_REGISTRATIONS})
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one user may do and where. Built once per request from their memberships."""
+
+    user_id: int | None
+    student_id: int | None = None
+    roles: frozenset[str] = frozenset()
+    capabilities: frozenset[Capability] = frozenset()
+    consortium_ids: frozenset[int] = frozenset()  # consortium admin
+    college_ids: frozenset[int] = frozenset()  # registrar or college approver
+    registrar_college_ids: frozenset[int] = frozenset()
+    district_ids: frozenset[int] = frozenset()  # career specialist, district-wide
+    high_school_ids: frozenset[int] = frozenset()  # career specialist, one school
+    teacher_high_school_ids: frozenset[int] = frozenset()
+    is_state: bool = False
+    is_student: bool = field(default=False)
+
+    def can(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def require(self, capability: Capability) -> None:
+        if not self.can(capability):
+            raise PermissionDenied
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+    @property
+    def is_teacher(self) -> bool:
+        return Role.TEACHER in self.roles
+
+    @property
+    def is_staff_member(self) -> bool:
+        return bool(self.roles)
+
+
+ANONYMOUS = Access(user_id=None)
+
+
+def access_for(user) -> Access:
+    """The Access of a user, cached on the user object for the rest of the request."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return ANONYMOUS
+    cached = getattr(user, "_sers_access", None)
+    if cached is not None:
+        return cached
+    memberships = list(
+        RoleMembership.objects.filter(user=user).values_list(
+            "role", "consortium_id", "college_id", "district_id", "high_school_id"
+        )
+    )
+    from enrollment.models import StudentProfile
+
+    student_id = StudentProfile.objects.filter(user=user).values_list("pk", flat=True).first()
+    roles = frozenset(m[0] for m in memberships)
+    capabilities = set()
+    for role in roles:
+        capabilities |= ROLE_CAPABILITIES[role]
+    if student_id:
+        capabilities |= STUDENT_CAPABILITIES
+
+    def ids(role_names, index):
+        return frozenset(m[index] for m in memberships if m[0] in role_names and m[index])
+
+    access = Access(
+        user_id=user.pk,
+        student_id=student_id,
+        roles=roles,
+        capabilities=frozenset(capabilities),
+        consortium_ids=ids({Role.CONSORTIUM_ADMIN}, 1),
+        college_ids=ids({Role.REGISTRAR, Role.COLLEGE_APPROVER}, 2),
+        registrar_college_ids=ids({Role.REGISTRAR}, 2),
+        district_ids=ids({Role.CAREER_SPECIALIST}, 3),
+        high_school_ids=ids({Role.CAREER_SPECIALIST}, 4),
+        teacher_high_school_ids=ids({Role.TEACHER}, 4),
+        is_state=Role.STATE_STAFF in roles,
+        is_student=student_id is not None,
+    )
+    user._sers_access = access
+    return access
+
+
+NOTHING = Q(pk__in=[])
+
+
+def _any(*conditions: Q) -> Q:
+    result = NOTHING
+    for condition in conditions:
+        result |= condition
+    return result
+
+
+def enrollment_scope(access: Access) -> Q:
+    """Enrollments a user may see."""
+    if access.is_state:
+        return Q()
+    conditions = []
+    if access.student_id:
+        conditions.append(Q(student_id=access.student_id))
+    if access.is_teacher:
+        conditions.append(Q(section__teacher_id=access.user_id))
+    if access.consortium_ids:
+        conditions.append(Q(section__articulation__consortium_id__in=access.consortium_ids))
+    if access.registrar_college_ids:
+        conditions.append(Q(section__articulation__college_id__in=access.registrar_college_ids))
+    if access.district_ids:
+        conditions.append(
+            Q(section__high_school__district_id__in=access.district_ids)
+            | Q(student__high_school__district_id__in=access.district_ids)
+        )
+    if access.high_school_ids:
+        conditions.append(
+            Q(section__high_school_id__in=access.high_school_ids)
+            | Q(student__high_school_id__in=access.high_school_ids)
+        )
+    return _any(*conditions)
+
+
+def student_scope(access: Access) -> Q:
+    """Student records a user may see: their own, or those with a legitimate link to them."""
+    from enrollment.models import Enrollment
+
+    if access.is_state:
+        return Q()
+    conditions = []
+    if access.student_id:
+        conditions.append(Q(pk=access.student_id))
+    if access.consortium_ids:
+        conditions.append(Q(high_school__district__consortium_id__in=access.consortium_ids))
+    if access.district_ids:
+        conditions.append(Q(high_school__district_id__in=access.district_ids))
+    if access.high_school_ids:
+        conditions.append(Q(high_school_id__in=access.high_school_ids))
+    # Students linked through an enrollment the user may see (their class, their college).
+    staff_enrollments = enrollment_scope(
+        Access(
+            user_id=access.user_id,
+            roles=access.roles,
+            consortium_ids=access.consortium_ids,
+            registrar_college_ids=access.registrar_college_ids,
+            district_ids=access.district_ids,
+            high_school_ids=access.high_school_ids,
+        )
+    )
+    if staff_enrollments != NOTHING:
+        conditions.append(
+            Exists(Enrollment.objects.filter(staff_enrollments, student_id=OuterRef("pk")))
+        )
+    return _any(*conditions)
+
+
+def section_scope(access: Access) -> Q:
+    """Classes a staff member may see."""
+    if access.is_state:
+        return Q()
+    conditions = []
+    if access.is_teacher:
+        conditions.append(Q(teacher_id=access.user_id))
+    if access.consortium_ids:
+        conditions.append(Q(articulation__consortium_id__in=access.consortium_ids))
+    if access.college_ids:
+        conditions.append(Q(articulation__college_id__in=access.college_ids))
+    if access.district_ids:
+        conditions.append(Q(high_school__district_id__in=access.district_ids))
+    if access.high_school_ids:
+        conditions.append(Q(high_school_id__in=access.high_school_ids))
+    return _any(*conditions)
+
+
+def articulation_scope(access: Access) -> Q:
+    """Agreements (in any status) a staff member may work with."""
+    if access.is_state:
+        return Q()
+    conditions = []
+    if access.consortium_ids:
+        conditions.append(Q(consortium_id__in=access.consortium_ids))
+    if access.college_ids:
+        conditions.append(Q(college_id__in=access.college_ids))
+    return _any(*conditions)
+
+
+def get_in_scope[M: Model](queryset: QuerySet[M], scope: Q, **lookup) -> M:
+    """The object matching `lookup` inside `scope`, or 404 — outsiders learn nothing."""
+    try:
+        return queryset.filter(scope).get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise Http404 from None

@@ -1,0 +1,288 @@
+"""Students, classes (sections), enrollments with their status history, and fees."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from articulations.models import Articulation
+from consortia.models import AcademicYear, Consortium, HighSchool
+
+
+class StudentProfile(models.Model):
+    """A student's identity. One person is one record across years and schools."""
+
+    class Gender(models.TextChoices):
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        NONBINARY = "nonbinary", _("Nonbinary")
+        NOT_LISTED = "not_listed", _("Not listed")
+
+    class RaceEthnicity(models.TextChoices):
+        AMERICAN_INDIAN = "american_indian", _("American Indian or Alaska Native")
+        ASIAN = "asian", _("Asian")
+        BLACK = "black", _("Black or African American")
+        HISPANIC = "hispanic", _("Hispanic or Latino")
+        PACIFIC_ISLANDER = "pacific_islander", _("Native Hawaiian or Pacific Islander")
+        WHITE = "white", _("White")
+        MULTIRACIAL = "multiracial", _("Two or more races")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="student_profile"
+    )
+    sers_id = models.CharField(_("SERS ID"), max_length=9, unique=True, editable=False)
+    legal_first_name = models.CharField(_("legal first name"), max_length=100)
+    legal_middle_name = models.CharField(_("legal middle name"), max_length=100, blank=True)
+    legal_last_name = models.CharField(_("legal last name"), max_length=100)
+    birth_date = models.DateField(_("birth date"))
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    high_school = models.ForeignKey(HighSchool, on_delete=models.PROTECT, related_name="students")
+    graduation_year = models.PositiveSmallIntegerField(_("graduation year"))
+    gender = models.CharField(max_length=20, choices=Gender.choices, blank=True)
+    race_ethnicity = models.CharField(max_length=20, choices=RaceEthnicity.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["legal_last_name", "legal_first_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sers_id__regex=r"^[0-9]{9}$"), name="student_sers_id_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(graduation_year__gte=1990, graduation_year__lte=2100),
+                name="student_graduation_year_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(legal_first_name="") & ~Q(legal_last_name=""),
+                name="student_legal_name_required",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["birth_date", "legal_last_name"]),
+            models.Index(fields=["high_school", "legal_last_name"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.legal_name} ({self.sers_id})"
+
+    @property
+    def legal_name(self) -> str:
+        parts = [self.legal_first_name, self.legal_middle_name, self.legal_last_name]
+        return " ".join(p for p in parts if p)
+
+
+class Section(models.Model):
+    """A class: an articulated course taught by a teacher at a high school in a year."""
+
+    class Term(models.TextChoices):
+        FULL_YEAR = "year", _("Full year")
+        FALL = "fall", _("Fall semester")
+        SPRING = "spring", _("Spring semester")
+
+    articulation = models.ForeignKey(
+        Articulation, on_delete=models.PROTECT, related_name="sections"
+    )
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sections"
+    )
+    high_school = models.ForeignKey(HighSchool, on_delete=models.PROTECT, related_name="sections")
+    academic_year = models.ForeignKey(
+        AcademicYear, on_delete=models.PROTECT, related_name="sections"
+    )
+    term = models.CharField(max_length=10, choices=Term.choices, default=Term.FULL_YEAR)
+    section_code = models.CharField(
+        max_length=20, default="1", help_text=_("Period or section, e.g. P3.")
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("class")
+        verbose_name_plural = _("classes")
+        ordering = ["academic_year", "high_school", "articulation"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["articulation", "teacher", "high_school", "academic_year", "section_code"],
+                name="section_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(completed_at__isnull=True) | Q(completed_by__isnull=False),
+                name="section_completion_has_actor",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["academic_year", "high_school"]),
+            models.Index(fields=["teacher", "academic_year"]),
+        ]
+
+    def __str__(self) -> str:
+        course = self.articulation.high_school_course.title
+        return f"{course} · {self.high_school} · {self.academic_year}"
+
+
+class EnrollmentStatus(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    CONFIRMED = "confirmed", _("Confirmed")
+    GRADED = "graded", _("Graded")
+    ATTAINED = "attained", _("Attained")
+    NOT_ATTAINED = "not_attained", _("Not attained")
+    TRANSCRIBED = "transcribed", _("Transcribed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    REMOVED = "removed", _("Removed")
+
+
+# Enrollments in these statuses no longer hold a seat in the class.
+INACTIVE_STATUSES = (EnrollmentStatus.WITHDRAWN, EnrollmentStatus.REMOVED)
+GRADED_STATUSES = (
+    EnrollmentStatus.GRADED,
+    EnrollmentStatus.ATTAINED,
+    EnrollmentStatus.NOT_ATTAINED,
+    EnrollmentStatus.TRANSCRIBED,
+)
+
+
+class Enrollment(models.Model):
+    """A student registered for a class. Only enrollment.services.enrollment_change_status
+    writes `status`."""
+
+    Status = EnrollmentStatus
+
+    student = models.ForeignKey(
+        StudentProfile, on_delete=models.PROTECT, related_name="enrollments"
+    )
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="enrollments")
+    status = models.CharField(
+        max_length=15, choices=EnrollmentStatus.choices, default=EnrollmentStatus.REGISTERED
+    )
+    grade = models.CharField(max_length=5, blank=True)
+    graded_at = models.DateTimeField(null=True, blank=True)
+    graded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    college_student_id = models.CharField(max_length=30, blank=True)
+    transcribed_on = models.DateField(null=True, blank=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Staff member who registered the student on their behalf, if any."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "section"],
+                condition=~Q(status__in=INACTIVE_STATUSES),
+                name="one_active_enrollment_per_class",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=EnrollmentStatus.values), name="enrollment_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=GRADED_STATUSES) | ~Q(grade=""),
+                name="enrollment_graded_has_grade",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=EnrollmentStatus.TRANSCRIBED) | Q(transcribed_on__isnull=False),
+                name="enrollment_transcribed_has_date",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["section", "status"]),
+            models.Index(fields=["student", "status"]),
+            models.Index(fields=["status", "section"], name="enrollment_status_section"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Enrollment {self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status not in INACTIVE_STATUSES
+
+
+class EnrollmentStatusChange(models.Model):
+    """The history of an enrollment: who changed what, when and why. Never edited."""
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=15, choices=EnrollmentStatus.choices, blank=True)
+    to_status = models.CharField(max_length=15, choices=EnrollmentStatus.choices)
+    grade = models.CharField(max_length=5, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["enrollment_id", "changed_at", "id"]
+        indexes = [models.Index(fields=["enrollment", "changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id}: {self.from_status or '-'} → {self.to_status}"
+
+
+class Fee(models.Model):
+    """One fee per student per consortium per school year. Payment happens elsewhere."""
+
+    class Status(models.TextChoices):
+        UNPAID = "unpaid", _("Unpaid")
+        PAID = "paid", _("Paid")
+        WAIVED = "waived", _("Waived")
+
+    student = models.ForeignKey(StudentProfile, on_delete=models.PROTECT, related_name="fees")
+    consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="fees")
+    academic_year = models.ForeignKey(AcademicYear, on_delete=models.PROTECT, related_name="fees")
+    amount = models.DecimalField(max_digits=7, decimal_places=2)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UNPAID)
+    paid_amount = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    paid_on = models.DateField(null=True, blank=True)
+    receipt_number = models.CharField(max_length=60, blank=True)
+    waiver_reason = models.CharField(max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["academic_year", "consortium"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "consortium", "academic_year"], name="one_fee_per_year"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="fee_amount_not_negative"),
+            models.CheckConstraint(
+                condition=~Q(status="waived") | ~Q(waiver_reason=""), name="fee_waiver_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | Q(paid_on__isnull=False),
+                name="fee_payment_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["unpaid", "paid", "waived"]), name="fee_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["consortium", "academic_year", "status"])]
+
+    def __str__(self) -> str:
+        return f"Fee {self.pk} ({self.status})"
+
+    @property
+    def is_settled(self) -> bool:
+        """Paid or waived; a $0 fee counts as settled."""
+        return self.status != self.Status.UNPAID or self.amount == 0
