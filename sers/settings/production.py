@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, INSECURE_SECRET_KEY, REDIS_URL, SECRET_KEY
+from .base import DATABASES, EMAIL_BACKEND_PATH, INSECURE_SECRET_KEY, REDIS_URL, SECRET_KEY
 from .env import env_bool, env_int
 
 if env_bool("DEBUG", False):
@@ -12,6 +12,8 @@ if SECRET_KEY == INSECURE_SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("Set SECRET_KEY to a random value of at least 50 characters.")
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Production needs DATABASE_URL pointing at PostgreSQL.")
+if EMAIL_BACKEND_PATH.endswith(("console.EmailBackend", "locmem.EmailBackend")):
+    raise ImproperlyConfigured("Production needs a real EMAIL_BACKEND (SMTP) to reach students.")
 if not REDIS_URL:
     raise ImproperlyConfigured("Production needs REDIS_URL for Celery and the cache.")
 
@@ -23,4 +25,3 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
