@@ -368,3 +368,22 @@ class RoleMembership(models.Model):
             if value is not None:
                 return value
         return None
+
+
+class SentEmail(models.Model):
+    """A record of each notification sent, so a re-run job never sends the same one twice.
+
+    Holds no message body: the recipient's address stays on the user record.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sent_emails")
+    kind = models.CharField(max_length=50)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["user", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → user {self.user_id}"

@@ -142,6 +142,8 @@ MAILERS = {
                 "timeout": 30,
             }
             if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend")
+            else {"file_path": env_str("EMAIL_FILE_PATH", str(BASE_DIR / "sent-email"))}
+            if EMAIL_BACKEND_PATH.endswith("filebased.EmailBackend")
             else {}
         ),
     }
