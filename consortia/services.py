@@ -3,10 +3,13 @@
 import logging
 
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from .models import SentEmail, User
 
@@ -56,3 +59,20 @@ def user_send_welcome_email(*, user_id: int) -> bool:
         body_template="emails/welcome_body.txt",
         context={"profile": profile},
     )
+
+
+def user_send_password_reset_email(*, user_id: int) -> None:
+    """A password-reset link for an active account (not deduplicated: people ask again)."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.has_usable_password():
+        return
+    context = {
+        "user": user,
+        "base_url": settings.SERS_BASE_URL,
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+    }
+    subject = " ".join(render_to_string("registration/password_reset_subject.txt", context).split())
+    body = render_to_string("registration/password_reset_email.txt", context)
+    send_mail(subject, body, None, [user.email])
+    logger.info("email sent: kind=password_reset user_id=%s", user.pk)
