@@ -10,4 +10,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("consortia.urls")),
     path("", include("reports.urls")),
+    path("articulations/", include("articulations.urls")),
+    path("", include("enrollment.urls")),
 ]
