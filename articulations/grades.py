@@ -5,7 +5,7 @@ and compared through grade points, so "B", "3.0" and "85" can be checked against
 a minimum in any of the three scales.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import models
 from django.db.models import Q
@@ -44,7 +44,7 @@ PERCENT_LETTER_FLOORS: list[tuple[int, str]] = [
 
 _REGEX = {
     "letter": r"^([A-D][+-]?|F)$",
-    "points": r"^[0-4]\.[0-9]{1,2}$",
+    "points": r"^([0-3]\.[0-9]{1,2}|4\.00?)$",
     "percent": r"^(100|[1-9]?[0-9])$",
 }
 
@@ -80,14 +80,17 @@ def normalize(scale: str, raw: str) -> str:
         number = Decimal(value.rstrip("%"))
     except InvalidOperation:
         number = None
+    if number is not None and not number.is_finite():
+        number = None  # "NaN" and "Infinity" parse as decimals but are not grades
     if scale == GradeScale.POINTS:
         if number is None or not (Decimal("0") <= number <= Decimal("4")):
             raise GradeError(_("Enter grade points from 0.0 to 4.0, such as 3.2."))
-        return f"{number.quantize(Decimal('0.1')):.1f}"
+        # Half up, as gradebooks round: 3.25 is 3.3, never down to the even 3.2.
+        return f"{number.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):.1f}"
     if scale == GradeScale.PERCENT:
         if number is None or not (Decimal("0") <= number <= Decimal("100")):
             raise GradeError(_("Enter a percent from 0 to 100, such as 85."))
-        return str(int(number.to_integral_value()))
+        return str(int(number.to_integral_value(rounding=ROUND_HALF_UP)))
     raise GradeError(_("Unknown grade scale."))
 
 
