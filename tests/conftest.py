@@ -20,3 +20,40 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def password():
     return TEST_PASSWORD
+
+
+# CI runs the suite with every service present and SERS_NO_SKIPS=1 (see .ci/run): there a
+# skipped test means a broken environment, so it is reported as a failure with its reason.
+NO_SKIPS = os.environ.get("SERS_NO_SKIPS") == "1"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if NO_SKIPS and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped, but SERS_NO_SKIPS=1 forbids skips: {reason}"
+    return report
+
+
+# The browser harness (Playwright + chromium fixtures: browser, page, phone_page, any_page,
+# login) for every test directory; see tests/browser/fixtures.py.
+pytest_plugins = ["tests.browser.fixtures"]
+
+
+def pytest_itemcollected(item):
+    """Every transactional test (transaction=True, transactional_db, live_server) gets
+    serialized rollback: it starts from the migrated contents (data migrations such as the
+    career clusters included) and its closing flush does not recreate content types. A
+    plain transactional test before a serialized one in the same process would otherwise
+    make the latter fail with IntegrityError on django_content_type."""
+    names = getattr(item, "fixturenames", None)
+    if names is None or "django_db_serialized_rollback" in names:
+        return
+    marker = item.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in names for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        names.append("django_db_serialized_rollback")

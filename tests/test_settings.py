@@ -1,0 +1,212 @@
+"""Settings come from the environment; production refuses to start on insecure defaults.
+
+Every settings module is loaded in a subprocess with a controlled environment, so these
+tests never touch the settings of the test process itself.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from sers.settings.env import env_bool, env_int, env_list, env_str
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Every variable the settings read, removed from the inherited environment first. (The
+# browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; check --deploy rejects it.)
+SETTINGS_VARIABLES = (
+    "DJANGO_SETTINGS_MODULE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "SECRET_KEY",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
+    "DATABASE_URL",
+    "DATABASE_CONN_MAX_AGE",
+    "REDIS_URL",
+    "EMAIL_BACKEND",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_USE_TLS",
+    "EMAIL_FILE_PATH",
+    "DEFAULT_FROM_EMAIL",
+    "MEDIA_ROOT",
+    "LOG_LEVEL",
+    "SERS_BASE_URL",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "CELERY_VISIBILITY_TIMEOUT",
+    "SERS_REPORT_CHUNK_SIZE",
+    "SERS_REPORT_CHUNK_DELAY_MS",
+    "SERS_REPORT_STALE_SECONDS",
+    "SERS_REPORT_FILE_DAYS",
+)
+
+GOOD_PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "sers.settings.production",
+    "SECRET_KEY": "x7Yq2-kP9vN4mR8sT1wZ6bC3dF5gH0jL-aE2iO7uQ4yS9nV1xB6cM3zK8pW5rT0",
+    "DATABASE_URL": "postgres://sers:secret@db.invalid:5432/sers",
+    "REDIS_URL": "redis://redis.invalid:6379/0",
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "EMAIL_HOST": "smtp.invalid",
+    "ALLOWED_HOSTS": "sers.example.org",
+}
+
+SHOW_SETTINGS = (
+    "import django; django.setup(); from django.conf import settings; "
+    "from sers.celery import app; "
+    "print(settings.DEBUG, settings.CELERY_TASK_ALWAYS_EAGER, app.conf.task_always_eager, "
+    "settings.CELERY_BROKER_URL)"
+)
+
+
+def run_python(args: list[str], **env: str | None) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
+    for name, value in env.items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
+    return subprocess.run(  # noqa: S603 (our own interpreter and arguments)
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def production(**overrides: str | None) -> subprocess.CompletedProcess:
+    return run_python(["-c", SHOW_SETTINGS], **{**GOOD_PRODUCTION_ENV, **overrides})
+
+
+def test_production_accepts_a_good_environment():
+    result = run_python(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **GOOD_PRODUCTION_ENV
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+    shown = production()
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split() == ["False", "False", "False", "redis://redis.invalid:6379/0"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        pytest.param({"DEBUG": "true"}, "DEBUG must be off", id="debug-on"),
+        pytest.param({"SECRET_KEY": None}, "SECRET_KEY", id="default-secret-key"),
+        pytest.param({"SECRET_KEY": "too-short-0123456789"}, "SECRET_KEY", id="short-secret-key"),
+        pytest.param(
+            {"SECRET_KEY": "django-insecure-sers-development-key-not-for-production"},
+            "SECRET_KEY",
+            id="development-secret-key",
+        ),
+        pytest.param({"DATABASE_URL": None}, "PostgreSQL", id="default-sqlite"),
+        pytest.param(
+            {"DATABASE_URL": "sqlite:////tmp/sers.sqlite3"}, "PostgreSQL", id="sqlite-url"
+        ),
+        pytest.param({"REDIS_URL": None}, "REDIS_URL", id="no-redis"),
+        pytest.param(
+            {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"},
+            "EMAIL_BACKEND",
+            id="console-email",
+        ),
+        pytest.param({"EMAIL_BACKEND": None}, "EMAIL_BACKEND", id="default-email"),
+        pytest.param({"DEBUG": "maybe"}, "DEBUG must be true or false", id="garbage-bool"),
+    ],
+)
+def test_production_refuses_insecure_settings(overrides, message):
+    result = production(**overrides)
+    assert result.returncode != 0, result.stdout
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_dev_without_redis_runs_tasks_in_process():
+    result = run_python(["-c", SHOW_SETTINGS], DJANGO_SETTINGS_MODULE="sers.settings.dev")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "True", "memory://"]
+
+
+def test_dev_with_redis_sends_tasks_to_the_broker():
+    result = run_python(
+        ["-c", SHOW_SETTINGS],
+        DJANGO_SETTINGS_MODULE="sers.settings.dev",
+        REDIS_URL="redis://127.0.0.1:6379/15",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "False", "False", "redis://127.0.0.1:6379/15"]
+
+
+# --- the env helpers -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        *[("1", True), ("true", True), (" Yes ", True), ("ON", True)],
+        *[("0", False), ("false", False), ("no", False), ("off", False), ("", False)],
+    ],
+)
+def test_env_bool_parses(monkeypatch, raw, expected):
+    monkeypatch.setenv("SERS_TEST_VALUE", raw)
+    assert env_bool("SERS_TEST_VALUE", not expected) is expected
+
+
+@pytest.mark.parametrize("raw", ["maybe", "2", "tru", "y e s"])
+def test_env_bool_rejects_garbage(monkeypatch, raw):
+    monkeypatch.setenv("SERS_TEST_VALUE", raw)
+    with pytest.raises(ImproperlyConfigured, match="SERS_TEST_VALUE must be true or false"):
+        env_bool("SERS_TEST_VALUE", False)
+
+
+def test_env_defaults_when_unset(monkeypatch):
+    monkeypatch.delenv("SERS_TEST_VALUE", raising=False)
+    assert env_bool("SERS_TEST_VALUE", True) is True
+    assert env_int("SERS_TEST_VALUE", 7) == 7
+    assert env_list("SERS_TEST_VALUE", ["a"]) == ["a"]
+    assert env_str("SERS_TEST_VALUE", "fallback") == "fallback"
+
+
+def test_env_str_without_default_is_required(monkeypatch):
+    monkeypatch.delenv("SERS_TEST_VALUE", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="Set the SERS_TEST_VALUE"):
+        env_str("SERS_TEST_VALUE")
+    monkeypatch.setenv("SERS_TEST_VALUE", "value")
+    assert env_str("SERS_TEST_VALUE") == "value"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("0", 0), ("587", 587), (" 42 ", 42), ("-3", -3)])
+def test_env_int_parses(monkeypatch, raw, expected):
+    monkeypatch.setenv("SERS_TEST_VALUE", raw)
+    assert env_int("SERS_TEST_VALUE", 1) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "ten", "1.5", "0x10"])
+def test_env_int_rejects_garbage(monkeypatch, raw):
+    monkeypatch.setenv("SERS_TEST_VALUE", raw)
+    with pytest.raises(ImproperlyConfigured, match="SERS_TEST_VALUE must be a whole number"):
+        env_int("SERS_TEST_VALUE", 1)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("sers.example.org", ["sers.example.org"]),
+        ("a.example.org, b.example.org ,,", ["a.example.org", "b.example.org"]),
+        ("", []),
+    ],
+)
+def test_env_list_parses(monkeypatch, raw, expected):
+    monkeypatch.setenv("SERS_TEST_VALUE", raw)
+    assert env_list("SERS_TEST_VALUE", ["default"]) == expected
