@@ -14,10 +14,34 @@ class NavEntry:
     url_name: str
     capability: Capability | None = None  # None: everyone, signed in or not
     signed_in: bool = False
+    anonymous_only: bool = False  # only for visitors who are not signed in
 
 
 NAV_ENTRIES: list[NavEntry] = [
     NavEntry(_("Home"), "home"),
+]
+
+# Students (enrollment app).
+NAV_ENTRIES += [
+    NavEntry(_("My dashboard"), "enrollment:dashboard", Capability.MANAGE_OWN_REGISTRATIONS),
+    NavEntry(_("Register for classes"), "enrollment:register", Capability.MANAGE_OWN_REGISTRATIONS),
+    NavEntry(_("My college credits"), "enrollment:credits", Capability.MANAGE_OWN_REGISTRATIONS),
+    NavEntry(_("My profile"), "enrollment:profile", Capability.MANAGE_OWN_REGISTRATIONS),
+    NavEntry(_("Create a student account"), "enrollment:sign_up", anonymous_only=True),
+]
+
+# Articulation agreements (articulations app): the public search, and staff work.
+NAV_ENTRIES += [
+    NavEntry(_("Find dual-credit classes"), "articulations:search"),
+    NavEntry(_("Agreements"), "articulations:manage_list", Capability.VIEW_ARTICULATION_WORK),
+]
+
+
+# Reports (reports app): the dashboard for reporting roles, transcript-credit reports for
+# registrars (state staff reach them from the dashboard and "My reports").
+NAV_ENTRIES += [
+    NavEntry(_("Reports"), "report_dashboard", Capability.VIEW_REPORTS),
+    NavEntry(_("Transcript credit"), "report_transcript_new", Capability.TRANSCRIBE),
 ]
 
 
@@ -25,6 +49,8 @@ def nav_items(*, access: Access, path: str) -> list[dict]:
     items = []
     for entry in NAV_ENTRIES:
         if entry.signed_in and access.user_id is None:
+            continue
+        if entry.anonymous_only and access.user_id is not None:
             continue
         if entry.capability and not access.can(entry.capability):
             continue

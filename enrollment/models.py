@@ -40,6 +40,9 @@ class StudentProfile(models.Model):
     graduation_year = models.PositiveSmallIntegerField(_("graduation year"))
     gender = models.CharField(max_length=20, choices=Gender.choices, blank=True)
     race_ethnicity = models.CharField(max_length=20, choices=RaceEthnicity.choices, blank=True)
+    language = models.CharField(
+        _("language for emails"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -286,3 +289,141 @@ class Fee(models.Model):
     def is_settled(self) -> bool:
         """Paid or waived; a $0 fee counts as settled."""
         return self.status != self.Status.UNPAID or self.amount == 0
+
+
+class MatchKind(models.TextChoices):
+    """How closely two student identities matched (see enrollment.identity)."""
+
+    SAME = "same", _("Same name")
+    VARIANT = "variant", _("Name variant (nickname, spelling, order)")
+    CLOSE = "close", _("Similar name")
+
+
+class PossibleDuplicate(models.Model):
+    """Two student records that may be one person, let through for staff to review.
+
+    Written when a sign-up (or a legal-name correction) resembles an existing student
+    closely enough to ask, but the student said they are a different person.
+    """
+
+    class Source(models.TextChoices):
+        SIGN_UP = "sign_up", _("Sign-up")
+        IDENTITY_CHANGE = "identity_change", _("Legal name or birth date correction")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("To review")
+        DIFFERENT_PEOPLE = "different", _("Different people")
+        MERGED = "merged", _("Same person, merged")
+
+    student = models.ForeignKey(
+        StudentProfile, on_delete=models.PROTECT, related_name="possible_duplicates"
+    )
+    existing_student = models.ForeignKey(StudentProfile, on_delete=models.PROTECT, related_name="+")
+    match_kind = models.CharField(max_length=10, choices=MatchKind.choices)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "existing_student"], name="possible_duplicate_pair_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(student=models.F("existing_student")),
+                name="possible_duplicate_two_students",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "different", "merged"]),
+                name="possible_duplicate_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open") | Q(reviewed_at__isnull=False),
+                name="possible_duplicate_review_dated",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Possible duplicate {self.student_id} ~ {self.existing_student_id}"
+
+
+class IdentityChange(models.Model):
+    """A change of a student's legal name or birth date, with the reason and its outcome.
+
+    Before any credit is attained the student corrects these directly (status APPLIED);
+    afterwards the college transcript depends on them, so consortium staff decide.
+    """
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", _("Corrected by the student")
+        PENDING = "pending", _("Waiting for consortium staff")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Not approved")
+        CANCELLED = "cancelled", _("Cancelled by the student")
+
+    student = models.ForeignKey(
+        StudentProfile, on_delete=models.PROTECT, related_name="identity_changes"
+    )
+    old_first_name = models.CharField(max_length=100)
+    old_middle_name = models.CharField(max_length=100, blank=True)
+    old_last_name = models.CharField(max_length=100)
+    old_birth_date = models.DateField()
+    new_first_name = models.CharField(_("legal first name"), max_length=100)
+    new_middle_name = models.CharField(_("legal middle name"), max_length=100, blank=True)
+    new_last_name = models.CharField(_("legal last name"), max_length=100)
+    new_birth_date = models.DateField(_("birth date"))
+    reason = models.TextField(_("reason"))
+    status = models.CharField(max_length=10, choices=Status.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student"],
+                condition=Q(status="pending"),
+                name="identity_change_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["applied", "pending", "approved", "rejected", "cancelled"]),
+                name="identity_change_status_valid",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="identity_change_has_reason"),
+            models.CheckConstraint(
+                condition=~Q(new_first_name="") & ~Q(new_last_name=""),
+                name="identity_change_name_required",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["approved", "rejected"])
+                | Q(decided_at__isnull=False, decided_by__isnull=False),
+                name="identity_change_decision_recorded",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Identity change {self.pk} ({self.status})"
+
+    @property
+    def new_legal_name(self) -> str:
+        parts = [self.new_first_name, self.new_middle_name, self.new_last_name]
+        return " ".join(p for p in parts if p)
+
+    @property
+    def old_legal_name(self) -> str:
+        parts = [self.old_first_name, self.old_middle_name, self.old_last_name]
+        return " ".join(p for p in parts if p)

@@ -1,15 +1,39 @@
 """Reads of students, classes and enrollments — always scoped to the user asking."""
 
 from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.urls import reverse
+from django.utils import formats
+from django.utils.translation import gettext
 
-from articulations.models import Articulation
-from consortia.models import ConsortiumPolicy
-from consortia.permissions import Access, enrollment_scope, section_scope, student_scope
+from articulations.models import Articulation, CollegeCourse
+from consortia.models import AcademicYear, ConsortiumPolicy, HighSchool
+from consortia.permissions import (
+    NOTHING,
+    Access,
+    enrollment_scope,
+    get_in_scope,
+    section_scope,
+    student_scope,
+)
+from consortia.selectors import academic_year_current
 
-from .models import Enrollment, EnrollmentStatus, Fee, Section, StudentProfile
+from .identity import Identity, identities_match, mask_email
+from .models import (
+    INACTIVE_STATUSES,
+    Enrollment,
+    EnrollmentStatus,
+    EnrollmentStatusChange,
+    Fee,
+    IdentityChange,
+    MatchKind,
+    Section,
+    StudentProfile,
+)
 
 S = EnrollmentStatus
 ATTEMPTED_STATUSES = (
@@ -86,3 +110,580 @@ def credit_totals(queryset: QuerySet[Enrollment]) -> dict[str, Decimal]:
         if status in ATTAINED_STATUSES:
             attained += value
     return {"attempted": attempted, "attained": attained}
+
+
+# --- the student's own pages -------------------------------------------------------------------
+# Every read below takes the student's own Access (or their profile, loaded through it),
+# so a student only ever reads their own records. Each returns in a fixed number of queries.
+
+
+def student_own_profile(*, access: Access) -> StudentProfile:
+    """The signed-in student's profile (404 when the user has none)."""
+    return get_in_scope(
+        StudentProfile.objects.select_related("user", "high_school__district__consortium"),
+        student_scope(Access(user_id=access.user_id, student_id=access.student_id)),
+        pk=access.student_id,
+    )
+
+
+def student_own_enrollment(*, access: Access, enrollment_id: int) -> Enrollment:
+    """One of the student's own enrollments; anyone else's is a 404."""
+    own = Access(user_id=access.user_id, student_id=access.student_id)
+    return get_in_scope(
+        Enrollment.objects.select_related(
+            "section__articulation__high_school_course",
+            "section__articulation__college",
+            "section__teacher",
+            "section__high_school",
+            "section__academic_year",
+        ),
+        enrollment_scope(own) if access.student_id else NOTHING,
+        pk=enrollment_id,
+    )
+
+
+@dataclass(frozen=True)
+class IdentityMatch:
+    student: StudentProfile
+    kind: str
+
+    @property
+    def email_hint(self) -> str:
+        return mask_email(self.student.user.email)
+
+
+def identity_matches(
+    *,
+    first_name: str,
+    middle_name: str,
+    last_name: str,
+    birth_date: date,
+    exclude_student_id: int | None = None,
+) -> list[IdentityMatch]:
+    """Students born on `birth_date` whose legal name matches (enrollment.identity), strongest
+    first. One query: the birth-date index keeps the candidates few."""
+    wanted = Identity(first_name=first_name, middle_name=middle_name, last_name=last_name)
+    candidates = StudentProfile.objects.filter(birth_date=birth_date).select_related("user")
+    if exclude_student_id:
+        candidates = candidates.exclude(pk=exclude_student_id)
+    matches = []
+    for candidate in candidates:
+        kind = identities_match(
+            wanted,
+            Identity(
+                first_name=candidate.legal_first_name,
+                middle_name=candidate.legal_middle_name,
+                last_name=candidate.legal_last_name,
+            ),
+        )
+        if kind is not None:
+            matches.append(IdentityMatch(student=candidate, kind=kind))
+    strength = {MatchKind.SAME: 0, MatchKind.VARIANT: 1, MatchKind.CLOSE: 2}
+    return sorted(matches, key=lambda m: (strength[m.kind], m.student.pk))
+
+
+def school_email_domains(*, high_school_id: int, today: date | None = None) -> list[str]:
+    """The school email domains the student's consortium lists for the current year."""
+    year = academic_year_current(today=today)
+    if year is None:
+        return []
+    policy = (
+        ConsortiumPolicy.objects.filter(
+            academic_year=year, consortium__districts__high_schools=high_school_id
+        )
+        .only("school_email_domains")
+        .first()
+    )
+    return policy.school_email_domain_list if policy else []
+
+
+def email_is_school_address(email: str, domains: list[str]) -> bool:
+    domain = (email or "").rpartition("@")[2].strip().lower()
+    return bool(domain) and any(domain == d or domain.endswith(f".{d}") for d in domains)
+
+
+def student_has_attained_credit(*, student_id: int) -> bool:
+    return Enrollment.objects.filter(student_id=student_id, status__in=ATTAINED_STATUSES).exists()
+
+
+def registration_schools(
+    *, student: StudentProfile, year: AcademicYear | None
+) -> list[tuple[str, list[HighSchool]]]:
+    """Schools to register at, grouped: the student's own, skills centers serving their
+    district, then every other school with classes this year."""
+    offering = HighSchool.objects.none()
+    if year is not None:
+        offering = HighSchool.objects.filter(
+            Exists(
+                Section.objects.filter(
+                    high_school=OuterRef("pk"),
+                    academic_year=year,
+                    articulation__status=Articulation.Status.ACTIVE,
+                )
+            )
+        )
+    schools = (
+        HighSchool.objects.filter(Q(pk=student.high_school_id) | Q(pk__in=offering.values("pk")))
+        .annotate(
+            serves_student=Exists(
+                HighSchool.served_districts.through.objects.filter(
+                    highschool_id=OuterRef("pk"), district_id=student.high_school.district_id
+                )
+            )
+        )
+        .select_related("district")
+        .order_by("name")
+    )
+    own, centers, others = [], [], []
+    for school in schools:
+        if school.pk == student.high_school_id:
+            own.append(school)
+        elif school.is_skills_center and school.serves_student:
+            centers.append(school)
+        else:
+            others.append(school)
+    groups = [
+        (gettext("Your high school"), own),
+        (gettext("Skills centers serving your district"), centers),
+        (gettext("Other schools"), others),
+    ]
+    return [(label, items) for label, items in groups if items]
+
+
+@dataclass
+class SectionChoice:
+    section: Section
+    registered: bool = False
+    refusal: str = ""
+
+
+@dataclass
+class CourseOffer:
+    articulation: Articulation
+    college_courses: list
+    credits: Decimal
+    choices: list[SectionChoice] = field(default_factory=list)
+
+    @property
+    def registered(self) -> bool:
+        return any(c.registered for c in self.choices)
+
+
+def registration_offer(
+    *,
+    student: StudentProfile,
+    high_school: HighSchool,
+    year: AcademicYear | None,
+    today: date,
+) -> list[CourseOffer]:
+    """This year's classes of active agreements at a school, grouped by course, each class
+    marked with whether the student holds it and, if it cannot be registered, why.
+
+    Five queries whatever the number of classes or of the student's past enrollments.
+    """
+    from .services import registration_refusal
+
+    if year is None:
+        return []
+    sections = list(
+        Section.objects.filter(
+            high_school=high_school,
+            academic_year=year,
+            articulation__status=Articulation.Status.ACTIVE,
+            articulation__valid_years=year,
+        )
+        .select_related(
+            "articulation__high_school_course",
+            "articulation__college",
+            "teacher",
+            "academic_year",
+        )
+        .prefetch_related(
+            Prefetch("articulation__college_courses", queryset=CollegeCourse.objects.order_by())
+        )
+        .order_by("articulation__high_school_course__title", "teacher__last_name", "section_code")
+    )
+    consortium_ids = {s.articulation.consortium_id for s in sections}
+    policies = {
+        p.consortium_id: p
+        for p in ConsortiumPolicy.objects.filter(
+            consortium_id__in=consortium_ids, academic_year=year
+        )
+    }
+    held = set(
+        Enrollment.objects.filter(student=student, section__academic_year=year)
+        .exclude(status__in=INACTIVE_STATUSES)
+        .values_list("section_id", flat=True)
+    )
+    offers: dict[int, CourseOffer] = {}
+    email_verified = student.user.email_verified
+    for section in sections:
+        articulation = section.articulation
+        offer = offers.get(articulation.pk)
+        if offer is None:
+            courses = sorted(articulation.college_courses.all(), key=lambda c: c.code)
+            offer = offers[articulation.pk] = CourseOffer(
+                articulation=articulation,
+                college_courses=courses,
+                credits=sum((c.credits for c in courses), Decimal(0)),
+            )
+        refusal = registration_refusal(
+            section=section,
+            email_verified=email_verified,
+            current_year=year,
+            policy=policies.get(articulation.consortium_id),
+            valid_for_year=True,  # filtered above
+            today=today,
+        )
+        offer.choices.append(
+            SectionChoice(
+                section=section,
+                registered=section.pk in held,
+                refusal=refusal[1] if refusal else "",
+            )
+        )
+    return list(offers.values())
+
+
+def student_year_enrollments(
+    *, student: StudentProfile, year: AcademicYear | None
+) -> list[Enrollment]:
+    """The student's enrollments of one school year with class, course and history."""
+    if year is None:
+        return []
+    return list(
+        Enrollment.objects.filter(student=student, section__academic_year=year)
+        .select_related(
+            "section__articulation__high_school_course",
+            "section__articulation__college",
+            "section__articulation__consortium",
+            "section__teacher",
+            "section__high_school",
+            "section__academic_year",
+        )
+        .prefetch_related(
+            Prefetch(
+                "section__articulation__college_courses", queryset=CollegeCourse.objects.all()
+            ),
+            Prefetch(
+                "status_changes",
+                queryset=EnrollmentStatusChange.objects.order_by("changed_at", "id"),
+            ),
+        )
+        .order_by("section__articulation__high_school_course__title", "pk")
+    )
+
+
+def student_enrollments_by_ids(*, student: StudentProfile, ids: list[int]) -> list[Enrollment]:
+    """Some of the student's own enrollments (others' ids are ignored)."""
+    return list(
+        Enrollment.objects.filter(student=student, pk__in=ids)
+        .select_related(
+            "section__articulation__high_school_course",
+            "section__articulation__college",
+            "section__teacher",
+            "section__high_school",
+            "section__academic_year",
+        )
+        .prefetch_related("section__articulation__college_courses")
+        .order_by("section__articulation__high_school_course__title", "pk")
+    )
+
+
+@dataclass
+class FeeLine:
+    consortium: object
+    fee: Fee | None
+    policy: ConsortiumPolicy | None
+
+    @property
+    def amount(self) -> Decimal:
+        if self.fee is not None:
+            return self.fee.amount
+        return self.policy.annual_fee if self.policy else Decimal(0)
+
+    @property
+    def settled(self) -> bool:
+        return self.amount == 0 or (self.fee is not None and self.fee.is_settled)
+
+    @property
+    def state(self) -> str:
+        if self.fee is not None and self.fee.status == Fee.Status.WAIVED:
+            return Fee.Status.WAIVED
+        if self.fee is not None and self.fee.status == Fee.Status.PAID:
+            return Fee.Status.PAID
+        if self.amount == 0:
+            return "none"
+        return Fee.Status.UNPAID
+
+
+def student_fee_lines(*, student: StudentProfile, year: AcademicYear | None) -> list[FeeLine]:
+    """The fee of each consortium the student has a fee with this year, with its policy."""
+    if year is None:
+        return []
+    fees = list(
+        Fee.objects.filter(student=student, academic_year=year)
+        .select_related("consortium")
+        .order_by("consortium__name")
+    )
+    policies = {
+        p.consortium_id: p
+        for p in ConsortiumPolicy.objects.filter(
+            academic_year=year, consortium_id__in=[f.consortium_id for f in fees]
+        )
+    }
+    return [
+        FeeLine(consortium=f.consortium, fee=f, policy=policies.get(f.consortium_id)) for f in fees
+    ]
+
+
+def student_credits(*, student: StudentProfile) -> list[Enrollment]:
+    """Every attained credit of the student, all years, newest year first."""
+    return list(
+        Enrollment.objects.filter(student=student, status__in=ATTAINED_STATUSES)
+        .select_related(
+            "section__articulation__high_school_course",
+            "section__articulation__college",
+            "section__high_school",
+            "section__academic_year",
+        )
+        .prefetch_related(
+            Prefetch("section__articulation__college_courses", queryset=CollegeCourse.objects.all())
+        )
+        .order_by("-section__academic_year__start_date", "pk")
+    )
+
+
+def student_identity_changes(*, student: StudentProfile, limit: int = 5) -> list[IdentityChange]:
+    return list(
+        IdentityChange.objects.filter(student=student).order_by("-created_at", "-id")[:limit]
+    )
+
+
+@dataclass
+class TimelineStep:
+    label: str
+    state: str  # "done", "current", "todo" or "stopped"
+    at: object = None
+
+
+def enrollment_timeline(enrollment: Enrollment) -> list[TimelineStep]:
+    """registered → confirmed → graded → attained/not attained → transcribed, from the
+    enrollment's (prefetched) history; a withdrawal or removal ends the line."""
+    reached: dict[str, object] = {}
+    for change in enrollment.status_changes.all():
+        reached[change.to_status] = change.changed_at
+    status = enrollment.status
+    if status in (S.ATTAINED, S.TRANSCRIBED):
+        result_label, result_key = gettext("College credit attained"), S.ATTAINED
+    elif status == S.NOT_ATTAINED:
+        result_label, result_key = gettext("Grade below the minimum: no credit"), S.NOT_ATTAINED
+    else:
+        result_label, result_key = gettext("Credit decided"), S.ATTAINED
+    line = [
+        (gettext("Registered"), S.REGISTERED),
+        (gettext("Confirmed by your teacher"), S.CONFIRMED),
+        (gettext("Graded"), S.GRADED),
+        (result_label, result_key),
+        (gettext("On your college transcript"), S.TRANSCRIBED),
+    ]
+    position = {
+        S.REGISTERED: 0,
+        S.CONFIRMED: 1,
+        S.GRADED: 2,
+        S.ATTAINED: 3,
+        S.NOT_ATTAINED: 3,
+        S.TRANSCRIBED: 4,
+    }
+    steps: list[TimelineStep] = []
+    if status in INACTIVE_STATUSES:
+        last = max((position[s] for s in reached if s in position), default=0)
+        for label, key in line[: last + 1]:
+            steps.append(TimelineStep(label, "done", reached.get(key)))
+        stopped = (
+            gettext("Withdrawn") if status == S.WITHDRAWN else gettext("Removed by the teacher")
+        )
+        steps.append(TimelineStep(stopped, "stopped", reached.get(status)))
+        return steps
+    current = position[status]
+    for index, (label, key) in enumerate(line):
+        if status == S.NOT_ATTAINED and index == 4:
+            break
+        if index <= current:
+            steps.append(TimelineStep(label, "done", reached.get(key)))
+        elif index == current + 1:
+            steps.append(TimelineStep(label, "current"))
+        else:
+            steps.append(TimelineStep(label, "todo"))
+    return steps
+
+
+@dataclass
+class NextStep:
+    text: str
+    url: str = ""
+    link_text: str = ""
+
+
+def student_next_steps(
+    *,
+    student: StudentProfile,
+    enrollments: list[Enrollment],
+    fee_lines: list[FeeLine],
+    credits: list[Enrollment],
+    pending_change: IdentityChange | None,
+) -> list[NextStep]:
+    """What the student should do next, most urgent first (never empty)."""
+    steps: list[NextStep] = []
+    if not student.user.email_verified:
+        steps.append(
+            NextStep(
+                gettext("Confirm your email address: open the link we emailed to you."),
+                reverse("enrollment:verify_sent"),
+                gettext("Send the link again"),
+            )
+        )
+    active = [e for e in enrollments if e.is_active]
+    if not active:
+        steps.append(
+            NextStep(
+                gettext("Register for your CTE Dual Credit classes this school year."),
+                reverse("enrollment:register"),
+                gettext("Register for classes"),
+            )
+        )
+    for line in fee_lines:
+        if not line.settled:
+            deadline = line.policy.payment_deadline if line.policy else None
+            text = (
+                gettext("Pay the %(amount)s fee to %(consortium)s by %(date)s.")
+                % {
+                    "amount": f"${line.amount}",
+                    "consortium": line.consortium.name,
+                    "date": formats.date_format(deadline),
+                }
+                if deadline
+                else gettext("Pay the %(amount)s fee to %(consortium)s.")
+                % {"amount": f"${line.amount}", "consortium": line.consortium.name}
+            )
+            steps.append(NextStep(text, "#fees", gettext("How to pay")))
+    if any(e.status == S.REGISTERED for e in active):
+        steps.append(
+            NextStep(
+                gettext("Wait for your teacher to confirm you are in the class. Nothing to do.")
+            )
+        )
+    if any(e.status == S.CONFIRMED for e in active):
+        steps.append(
+            NextStep(
+                gettext("Finish your class with a good grade: your teacher enters it at the end.")
+            )
+        )
+    if pending_change is not None:
+        steps.append(
+            NextStep(
+                gettext("Consortium staff are checking your name or birth date change."),
+                reverse("enrollment:profile"),
+                gettext("See your profile"),
+            )
+        )
+    if credits:
+        steps.append(
+            NextStep(
+                gettext(
+                    "Use your college credit: apply to the college and request your transcript."
+                ),
+                reverse("enrollment:credits"),
+                gettext("My college credits"),
+            )
+        )
+    if not steps:
+        steps.append(
+            NextStep(gettext("You are all set for now. Check back after your class ends."))
+        )
+    return steps
+
+
+def student_own_identity_change(*, student: StudentProfile, change_id: int) -> IdentityChange:
+    return get_in_scope(IdentityChange.objects.all(), Q(student=student), pk=change_id)
+
+
+def student_email_hint(*, student_id: int) -> str:
+    email = (
+        StudentProfile.objects.filter(pk=student_id).values_list("user__email", flat=True).first()
+    )
+    return mask_email(email or "")
+
+
+def student_fees_all_years(*, student: StudentProfile) -> list[Fee]:
+    return list(Fee.objects.filter(student=student))
+
+
+@dataclass
+class CreditLine:
+    enrollment: Enrollment
+    college_courses: list
+    credits: Decimal
+    transcript: str  # "transcribed", "waiting" or "fee_due"
+
+    @property
+    def college(self):
+        return self.enrollment.section.articulation.college
+
+
+def credit_lines(credits: list[Enrollment], *, fees: list[Fee] | None = None) -> list[CreditLine]:
+    """Attained credits with their college courses and where the transcript stands."""
+    unsettled = {(f.consortium_id, f.academic_year_id) for f in (fees or []) if not f.is_settled}
+    lines = []
+    for enrollment in credits:
+        section = enrollment.section
+        courses = sorted(section.articulation.college_courses.all(), key=lambda c: c.code)
+        if enrollment.status == S.TRANSCRIBED:
+            transcript = "transcribed"
+        elif (section.articulation.consortium_id, section.academic_year_id) in unsettled:
+            transcript = "fee_due"
+        else:
+            transcript = "waiting"
+        lines.append(
+            CreditLine(
+                enrollment=enrollment,
+                college_courses=courses,
+                credits=sum((c.credits for c in courses), Decimal(0)),
+                transcript=transcript,
+            )
+        )
+    return lines
+
+
+@dataclass
+class FeePreview:
+    consortium: object
+    amount: Decimal
+    already: bool  # the student already has this year's fee with the consortium
+
+
+def registration_fee_preview(
+    *, student: StudentProfile, sections: list[Section]
+) -> list[FeePreview]:
+    """The yearly fee each consortium of these classes charges (one per consortium)."""
+    keys = {(s.articulation.consortium_id, s.academic_year_id) for s in sections}
+    if not keys:
+        return []
+    consortium_ids = {k[0] for k in keys}
+    year_ids = {k[1] for k in keys}
+    policies = {
+        (p.consortium_id, p.academic_year_id): p
+        for p in ConsortiumPolicy.objects.filter(
+            consortium_id__in=consortium_ids, academic_year_id__in=year_ids
+        ).select_related("consortium")
+    }
+    existing = set(
+        Fee.objects.filter(
+            student=student, consortium_id__in=consortium_ids, academic_year_id__in=year_ids
+        ).values_list("consortium_id", "academic_year_id")
+    )
+    return [
+        FeePreview(consortium=policy.consortium, amount=policy.annual_fee, already=key in existing)
+        for key, policy in sorted(policies.items(), key=lambda item: item[1].consortium.name)
+        if key in keys
+    ]

@@ -8,6 +8,7 @@ from factory.django import DjangoModelFactory
 
 from articulations.models import (
     Articulation,
+    ArticulationStatusChange,
     CollegeCourse,
     HighSchoolCourse,
     TeacherQualification,
@@ -22,9 +23,10 @@ from consortia.models import (
     HighSchool,
     Role,
     RoleMembership,
+    SentEmail,
     User,
 )
-from enrollment.models import Enrollment, Fee, Section, StudentProfile
+from enrollment.models import Enrollment, EnrollmentStatusChange, Fee, Section, StudentProfile
 from enrollment.services import generate_sers_id
 
 TEST_PASSWORD = "correct-horse-battery-staple"
@@ -246,3 +248,36 @@ class FeeFactory(DjangoModelFactory):
     consortium = factory.SubFactory(ConsortiumFactory)
     academic_year = factory.SubFactory(AcademicYearFactory)
     amount = Decimal("50.00")
+
+
+class SentEmailFactory(DjangoModelFactory):
+    class Meta:
+        model = SentEmail
+
+    user = factory.SubFactory(UserFactory)
+    kind = "welcome"
+    dedupe_key = factory.Sequence(lambda n: f"test:{n}")
+
+
+class ArticulationStatusChangeFactory(DjangoModelFactory):
+    """A history row written directly (the real ones come from the articulation services)."""
+
+    class Meta:
+        model = ArticulationStatusChange
+
+    articulation = factory.SubFactory(ArticulationFactory)
+    from_status = Articulation.Status.DRAFT
+    to_status = Articulation.Status.SUBMITTED
+    changed_by = factory.SubFactory(UserFactory)
+
+
+class EnrollmentStatusChangeFactory(DjangoModelFactory):
+    """A history row written directly; real ones come from enrollment_change_status."""
+
+    class Meta:
+        model = EnrollmentStatusChange
+
+    enrollment = factory.SubFactory(EnrollmentFactory)
+    from_status = ""
+    to_status = factory.SelfAttribute("enrollment.status")
+    changed_by = factory.SubFactory(UserFactory)

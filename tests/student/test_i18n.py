@@ -1,0 +1,202 @@
+"""Every student-facing page and email is complete in Spanish."""
+
+import gettext as gettext_module
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import translation
+
+from enrollment import services
+from enrollment.services import enrollment_register_many
+from tests.factories import StudentProfileFactory
+from tests.student.conftest import TODAY
+
+BASE = Path(settings.BASE_DIR)
+PO = BASE / "locale" / "es" / "LC_MESSAGES" / "django.po"
+MO = PO.with_suffix(".mo")
+
+# The student journey, the shared layout, sign-in and password pages, and student emails.
+STUDENT_FILES = [
+    *sorted((BASE / "enrollment" / "templates").rglob("*.html")),
+    *sorted((BASE / "templates" / "components").glob("*.html")),
+    BASE / "templates" / "base.html",
+    BASE / "templates" / "registration" / "login.html",
+    *sorted((BASE / "templates" / "registration").glob("password_*")),
+    *sorted((BASE / "templates" / "emails").glob("student_*.txt")),
+    BASE / "reports" / "templates" / "reports" / "home.html",
+]
+STUDENT_PYTHON = [
+    "enrollment/forms.py",
+    "enrollment/views.py",
+    "enrollment/selectors.py",
+    "enrollment/services.py",
+    "consortia/navigation.py",
+]
+
+
+def po_entries() -> dict[str, dict]:
+    """msgid → {"msgstr": [...], "fuzzy": bool, "refs": [...]} from the Spanish catalog."""
+    entries = {}
+    for block in PO.read_text(encoding="utf-8").split("\n\n"):
+        fields: dict[str, str] = {}
+        key = None
+        refs, fuzzy = [], False
+        for line in block.splitlines():
+            if line.startswith("#:"):
+                refs += [ref.rsplit(":", 1)[0] for ref in line[2:].split()]
+            elif line.startswith("#,"):
+                fuzzy = fuzzy or "fuzzy" in line
+            elif line.startswith(("msgid", "msgstr", "msgctxt")):
+                key, _sep, value = line.partition(" ")
+                fields[key] = value.strip()[1:-1]
+            elif line.startswith('"') and key:
+                fields[key] += line[1:-1]
+        if fields.get("msgid"):
+            entries[fields["msgid"].replace('\\"', '"')] = {
+                "msgstr": [v for k, v in fields.items() if k.startswith("msgstr")],
+                "fuzzy": fuzzy,
+                "refs": refs,
+            }
+    return entries
+
+
+STUDENT_REFS = (
+    "enrollment/",
+    "templates/base.html",
+    "templates/components/",
+    "templates/registration/login.html",
+    "templates/registration/password_",
+    "templates/emails/student_",
+    "consortia/navigation.py",
+    "reports/templates/reports/home.html",
+)
+
+
+def test_every_student_string_in_the_catalog_is_translated():
+    untranslated = [
+        msgid
+        for msgid, entry in po_entries().items()
+        if any(
+            ref.startswith(STUDENT_REFS) and not ref.startswith("enrollment/admin.py")
+            for ref in entry["refs"]
+        )
+        and (entry["fuzzy"] or not all(entry["msgstr"]))
+    ]
+    assert untranslated == []
+
+
+def _template_msgids(text: str) -> set[str]:
+    found = set(re.findall(r'{%\s*translate\s+"([^"]*)"', text))
+    found |= set(re.findall(r"{%\s*translate\s+'([^']*)'", text))
+    for body in re.findall(
+        r"{%\s*blocktranslate[^%]*%}(.*?){%\s*endblocktranslate\s*%}", text, re.S
+    ):
+        singular = re.split(r"{%\s*plural\s*%}", body)[0]
+        found.add(re.sub(r"{{\s*(\w+)\s*}}", r"%(\1)s", singular))
+    return found
+
+
+@pytest.mark.parametrize("path", STUDENT_FILES, ids=lambda p: str(p.relative_to(BASE)))
+def test_every_template_string_is_in_the_catalog(path):
+    catalog = po_entries()
+    missing = [m for m in _template_msgids(path.read_text(encoding="utf-8")) if m not in catalog]
+    assert missing == [], "run makemessages -l es and translate"
+
+
+@pytest.mark.parametrize("module", STUDENT_PYTHON)
+def test_every_python_string_is_in_the_catalog(module):
+    text = (BASE / module).read_text(encoding="utf-8")
+    catalog = po_entries()
+    # Single-line literals in _() / gettext(); longer ones are checked by the catalog test.
+    literals = re.findall(r'(?:\b_|gettext)\(\s*"((?:[^"\\]|\\.)*)"\s*\)', text)
+    missing = [m for m in literals if m.replace('\\"', '"') not in catalog]
+    assert missing == []
+
+
+def test_the_compiled_catalog_matches_the_po_file():
+    with MO.open("rb") as handle:
+        compiled = gettext_module.GNUTranslations(handle)
+    stale = [
+        msgid
+        for msgid, entry in po_entries().items()
+        if len(entry["msgstr"]) == 1
+        and entry["msgstr"][0]
+        and not entry["fuzzy"]
+        and compiled.gettext(msgid) != entry["msgstr"][0].replace('\\"', '"').replace("\\n", "\n")
+    ]
+    assert stale == [], "run manage.py compilemessages"
+
+
+# --- the pages, rendered in Spanish ---------------------------------------------------------
+
+
+def h1(response) -> str:
+    match = re.search(r"<h1[^>]*>(.*?)</h1>", response.content.decode(), re.S)
+    return re.sub(r"<[^>]+>", "", match.group(1)).strip()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name",
+    [
+        "enrollment:dashboard",
+        "enrollment:register",
+        "enrollment:credits",
+        "enrollment:profile",
+        "enrollment:confirmation",
+    ],
+)
+def test_student_pages_in_spanish(client, world, student, name):
+    client.force_login(student.user)
+    english = client.get(reverse(name))
+    client.cookies["django_language"] = "es"
+    spanish = client.get(reverse(name))
+    assert spanish.status_code == english.status_code == 200
+    assert '<html lang="es">' in spanish.content.decode()
+    assert h1(spanish) != h1(english)
+    assert "Saltar al contenido principal" in spanish.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name", ["enrollment:sign_up", "enrollment:forgot_email", "login", "password_reset", "home"]
+)
+def test_public_pages_in_spanish(client, world, name):
+    english = client.get(reverse(name))
+    client.cookies["django_language"] = "es"
+    spanish = client.get(reverse(name))
+    assert h1(spanish) != h1(english)
+
+
+@pytest.mark.django_db
+def test_student_emails_in_spanish(world, django_capture_on_commit_callbacks):
+    translation.activate("en")
+    student = StudentProfileFactory(high_school=world.school, language="es")
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment_register_many(
+            student=student, section_ids=[world.sections[0].pk], actor=student.user, today=TODAY
+        )
+    services.student_send_welcome_email(user_id=student.user_id)
+    student.user.email_verified_at = None
+    student.user.save()
+    services.user_send_verification_email(user_id=student.user_id)
+    subjects = [m.subject for m in mail.outbox]
+    assert subjects == [
+        "Ya estás inscrito/a: CTE Dual Credit 2026-27",
+        "Bienvenido/a a SERS: tu ID de SERS",
+        "Confirma tu correo electrónico para SERS",
+    ]
+    assert "Te inscribiste en estas clases" in mail.outbox[0].body
+    assert "Tu ID permanente de SERS es" in mail.outbox[1].body
+    assert "El enlace funciona durante 3 días." in mail.outbox[2].body
+    assert translation.get_language() == "en"  # the caller's language is left alone
+
+
+@override_settings(LANGUAGE_CODE="en")
+def test_english_is_the_default():
+    assert translation.gettext("My dashboard") == "My dashboard"

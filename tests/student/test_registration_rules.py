@@ -1,0 +1,318 @@
+"""enrollment_register and friends: every rule, in the service and the database."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from articulations.models import Articulation
+from consortia.models import SentEmail
+from enrollment.models import Enrollment, EnrollmentStatusChange, Fee
+from enrollment.models import EnrollmentStatus as S
+from enrollment.services import (
+    RegistrationBatchRefused,
+    RegistrationRefused,
+    enrollment_change_status,
+    enrollment_register,
+    enrollment_register_many,
+    enrollment_send_registration_confirmation,
+    enrollment_withdraw,
+)
+from tests.factories import (
+    AcademicYearFactory,
+    ConsortiumPolicyFactory,
+    EnrollmentFactory,
+    UserFactory,
+)
+from tests.student.conftest import TODAY, make_class
+
+pytestmark = pytest.mark.django_db
+
+
+def register(student, section, **kwargs):
+    kwargs.setdefault("today", TODAY)
+    return enrollment_register(student=student, section=section, actor=student.user, **kwargs)
+
+
+def refusal_code(student, section, **kwargs) -> str:
+    with pytest.raises(RegistrationRefused) as refused:
+        register(student, section, **kwargs)
+    assert Enrollment.objects.filter(student=student, section=section).count() == 0
+    return refused.value.code
+
+
+def test_register_creates_the_enrollment_its_history_and_the_fee(world, student):
+    section = world.sections[0]
+    enrollment = register(student, section)
+    assert enrollment.status == S.REGISTERED
+    assert enrollment.registered_by is None
+    history = list(EnrollmentStatusChange.objects.filter(enrollment=enrollment))
+    assert [(h.from_status, h.to_status, h.changed_by) for h in history] == [
+        ("", S.REGISTERED, student.user)
+    ]
+    fee = Fee.objects.get(student=student)
+    assert (fee.consortium, fee.academic_year, fee.amount) == (
+        world.consortium,
+        world.year,
+        Decimal("50.00"),
+    )
+    assert fee.status == Fee.Status.UNPAID
+
+
+def test_a_second_class_in_the_same_consortium_does_not_add_a_fee(world, student):
+    register(student, world.sections[0])
+    register(student, world.sections[1])
+    assert Fee.objects.filter(student=student).count() == 1
+
+
+def test_a_zero_fee_policy_creates_a_settled_fee(world, student):
+    world.policy.annual_fee = Decimal("0")
+    world.policy.save()
+    register(student, world.sections[0])
+    fee = Fee.objects.get(student=student)
+    assert fee.amount == 0
+    assert fee.is_settled
+
+
+def test_staff_registering_on_behalf_are_recorded(world, student):
+    helper = UserFactory()
+    enrollment = enrollment_register(
+        student=student, section=world.sections[0], actor=helper, on_behalf=True, today=TODAY
+    )
+    assert enrollment.registered_by == helper
+    change = enrollment.status_changes.get()
+    assert change.changed_by == helper
+    assert change.reason
+
+
+@pytest.mark.parametrize(
+    ("today", "code"),
+    [
+        (datetime.date(2026, 8, 31), "window_not_open"),
+        (datetime.date(2027, 3, 16), "window_closed"),
+    ],
+)
+def test_only_inside_the_registration_window(world, student, today, code):
+    assert refusal_code(student, world.sections[0], today=today) == code
+
+
+def test_the_window_edges_are_inside(world, student):
+    register(student, world.sections[0], today=world.policy.registration_opens)
+    register(student, world.sections[1], today=world.policy.registration_closes)
+
+
+def test_no_policy_for_the_year_means_closed(world, student):
+    world.policy.delete()
+    assert refusal_code(student, world.sections[0]) == "window_closed"
+
+
+def test_only_the_current_school_year(world, student):
+    last_year = AcademicYearFactory(start_year=2025)
+    ConsortiumPolicyFactory(consortium=world.consortium, academic_year=last_year)
+    old_class = make_class(world=world, year=last_year)
+    assert refusal_code(student, old_class) == "wrong_year"
+    next_year = AcademicYearFactory(start_year=2027)
+    ConsortiumPolicyFactory(consortium=world.consortium, academic_year=next_year)
+    assert refusal_code(student, make_class(world=world, year=next_year)) == "wrong_year"
+
+
+def test_not_twice_in_the_same_class(world, student):
+    register(student, world.sections[0])
+    assert refusal_code_after_first(student, world.sections[0]) == "duplicate"
+
+
+def refusal_code_after_first(student, section):
+    with pytest.raises(RegistrationRefused) as refused:
+        register(student, section)
+    assert Enrollment.objects.filter(student=student, section=section).count() == 1
+    return refused.value.code
+
+
+def test_not_in_two_classes_of_the_same_course(world, student):
+    first = world.sections[0]
+    other_teacher = make_class(world=world)
+    other_teacher.articulation = first.articulation
+    other_teacher.save()
+    register(student, first)
+    assert refusal_code(student, other_teacher) == "duplicate_course"
+
+
+def test_the_database_refuses_a_second_active_enrollment(world, student):
+    section = world.sections[0]
+    EnrollmentFactory(student=student, section=section)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        EnrollmentFactory(student=student, section=section)
+
+
+def test_a_race_on_the_constraint_becomes_a_clear_message(world, student, monkeypatch):
+    """Two requests pass the check together; the loser gets the constraint's answer."""
+    section = world.sections[0]
+    EnrollmentFactory(student=student, section=section)
+    # The service's own check sees no active enrollment, as if the other one were not
+    # committed yet: the insert then hits the one-active-enrollment constraint.
+    monkeypatch.setattr("enrollment.services.INACTIVE_STATUSES", tuple(S.values))
+    with pytest.raises(RegistrationRefused) as refused:
+        register(student, section)
+    assert refused.value.code == "duplicate"
+    assert "already registered" in refused.value.messages[0]
+
+
+def test_after_withdrawing_the_student_may_register_again(world, student):
+    enrollment = register(student, world.sections[0])
+    enrollment_withdraw(enrollment_id=enrollment.pk, actor=student.user)
+    again = register(student, world.sections[0])
+    assert again.pk != enrollment.pk
+
+
+def test_the_teacher_account_must_be_active(world, student):
+    section = world.sections[0]
+    section.teacher.is_active = False
+    section.teacher.save()
+    assert refusal_code(student, section) == "teacher_inactive"
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        Articulation.Status.DRAFT,
+        Articulation.Status.APPROVED,
+        Articulation.Status.EXPIRED,
+        Articulation.Status.RETIRED,
+    ],
+)
+def test_the_agreement_must_be_active(world, student, status):
+    section = world.sections[0]
+    Articulation.objects.filter(pk=section.articulation_id).update(status=status)
+    assert refusal_code(student, section) == "articulation_inactive"
+
+
+def test_the_agreement_must_cover_the_year(world, student):
+    section = world.sections[0]
+    section.articulation.valid_years.set([AcademicYearFactory(start_year=2025)])
+    assert refusal_code(student, section) == "articulation_not_valid"
+
+
+def test_the_email_must_be_verified(world, student):
+    student.user.email_verified_at = None
+    student.user.save()
+    assert refusal_code(student, world.sections[0]) == "email_unverified"
+
+
+def test_refusals_say_why_in_plain_words(world, student):
+    with pytest.raises(RegistrationRefused) as refused:
+        register(student, world.sections[0], today=datetime.date(2027, 4, 1))
+    assert refused.value.messages == ["Registration for this class closed on March 15, 2027."]
+
+
+# --- batches --------------------------------------------------------------------------------
+
+
+def test_a_batch_registers_every_class_and_sends_one_email(
+    world, student, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollments = enrollment_register_many(
+            student=student,
+            section_ids=[world.sections[0].pk, world.sections[2].pk],
+            actor=student.user,
+            today=TODAY,
+        )
+    assert len(enrollments) == 2
+    assert len(mail.outbox) == 1
+    body = mail.outbox[0].body
+    assert "Accounting Principles" in body
+    assert "Automotive Technology" in body
+    assert student.sers_id in body
+    assert SentEmail.objects.filter(kind="registration_confirmation").count() == 1
+    # Re-running the job for the same batch does not send it again.
+    assert not enrollment_send_registration_confirmation(
+        student_id=student.pk, enrollment_ids=[e.pk for e in enrollments]
+    )
+    assert len(mail.outbox) == 1
+
+
+def test_a_batch_is_all_or_nothing(world, student, django_capture_on_commit_callbacks):
+    closed = world.sections[1]
+    closed.teacher.is_active = False
+    closed.teacher.save()
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RegistrationBatchRefused) as refused,
+    ):
+        enrollment_register_many(
+            student=student,
+            section_ids=[world.sections[0].pk, closed.pk, 999999],
+            actor=student.user,
+            today=TODAY,
+        )
+    assert set(refused.value.problems) == {closed.pk, 999999}
+    assert "teacher" in refused.value.problems[closed.pk]
+    assert not Enrollment.objects.filter(student=student).exists()
+    assert not Fee.objects.filter(student=student).exists()
+    assert mail.outbox == []
+
+
+def test_an_empty_batch_is_refused(world, student):
+    with pytest.raises(ValidationError):
+        enrollment_register_many(student=student, section_ids=[], actor=student.user)
+
+
+# --- withdrawal -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [S.REGISTERED, S.CONFIRMED])
+def test_withdraw_until_graded(world, student, status):
+    enrollment = register(student, world.sections[0])
+    teacher = world.sections[0].teacher
+    if status == S.CONFIRMED:
+        enrollment_change_status(enrollment_id=enrollment.pk, to_status=S.CONFIRMED, actor=teacher)
+    enrollment_withdraw(enrollment_id=enrollment.pk, actor=student.user)
+    enrollment.refresh_from_db()
+    assert enrollment.status == S.WITHDRAWN
+    last = enrollment.status_changes.order_by("-id").first()
+    assert (last.from_status, last.to_status, last.changed_by) == (
+        status,
+        S.WITHDRAWN,
+        student.user,
+    )
+    assert last.reason == "Withdrawn by the student."
+
+
+@pytest.mark.parametrize("final", [S.GRADED, S.ATTAINED, S.NOT_ATTAINED, S.TRANSCRIBED])
+def test_withdrawal_after_grading_is_refused(world, student, final):
+    enrollment = register(student, world.sections[0])
+    teacher = world.sections[0].teacher
+    steps = {
+        S.GRADED: [(S.CONFIRMED, {}), (S.GRADED, {"grade": "A"})],
+        S.ATTAINED: [(S.CONFIRMED, {}), (S.GRADED, {"grade": "A"}), (S.ATTAINED, {})],
+        S.NOT_ATTAINED: [(S.CONFIRMED, {}), (S.GRADED, {"grade": "D"}), (S.NOT_ATTAINED, {})],
+        S.TRANSCRIBED: [
+            (S.CONFIRMED, {}),
+            (S.GRADED, {"grade": "A"}),
+            (S.ATTAINED, {}),
+            (S.TRANSCRIBED, {"transcribed_on": TODAY}),
+        ],
+    }[final]
+    for status, extra in steps:
+        enrollment_change_status(
+            enrollment_id=enrollment.pk, to_status=status, actor=teacher, **extra
+        )
+    history = enrollment.status_changes.count()
+    with pytest.raises(ValidationError) as refused:
+        enrollment_withdraw(enrollment_id=enrollment.pk, actor=student.user)
+    assert refused.value.code == "graded"
+    assert "already graded" in refused.value.messages[0]
+    enrollment.refresh_from_db()
+    assert enrollment.status == final
+    assert enrollment.status_changes.count() == history
+
+
+def test_withdrawing_twice_is_refused(world, student):
+    enrollment = register(student, world.sections[0])
+    enrollment_withdraw(enrollment_id=enrollment.pk, actor=student.user)
+    with pytest.raises(ValidationError) as refused:
+        enrollment_withdraw(enrollment_id=enrollment.pk, actor=student.user)
+    assert refused.value.code == "inactive"
