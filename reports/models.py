@@ -1,7 +1,8 @@
-"""Reporting records: the student-record access log (and, later, report jobs)."""
+"""Reporting records: the student-record access log, report jobs and their row sets."""
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -54,3 +55,182 @@ class AccessLogStudent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry_id} · {self.student_id}"
+
+
+class ReportJob(models.Model):
+    """A report built in the background: what was asked, by whom, and where the file is.
+
+    The worker re-checks the requester's permission when it runs, writes the file to a
+    path derived from the job id (a re-run overwrites it) and may run twice safely.
+    """
+
+    class Kind(models.TextChoices):
+        TRANSCRIPT_CREDIT = "transcript_credit", _("Transcript-credit report")
+        ENROLLMENTS = "enrollments", _("Enrollments of a school year")
+        DASHBOARD_TABLE = "dashboard_table", _("Reports table")
+
+    class Format(models.TextChoices):
+        CSV = "csv", _("CSV")
+        XLSX = "xlsx", _("Excel (XLSX)")
+        XML = "xml", _("PESC College Transcript XML")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    file_format = models.CharField(max_length=4, choices=Format.choices, default=Format.CSV)
+    parameters = models.JSONField(
+        default=dict, blank=True, help_text=_("Other choices, such as the table and breakdown.")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="report_jobs",
+        help_text=_("Empty for the nightly reports SERS builds by itself."),
+    )
+    college = models.ForeignKey(
+        "consortia.College",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="report_jobs",
+    )
+    academic_year = models.ForeignKey(
+        "consortia.AcademicYear",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="report_jobs",
+        help_text=_("Empty: every school year."),
+    )
+    term = models.CharField(max_length=10, blank=True, help_text=_("Empty: every term."))
+    only_new = models.BooleanField(
+        default=False, help_text=_("Leave out rows an earlier report already sent.")
+    )
+    marks_sent = models.BooleanField(
+        default=False, help_text=_("Mark the rows of this report as sent to the registrar.")
+    )
+    source_job = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reruns",
+        help_text=_("A re-run of this report: exactly its rows."),
+    )
+    nightly_key = models.CharField(max_length=60, null=True, blank=True, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text=_("Percent done."))
+    row_count = models.PositiveIntegerField(null=True, blank=True)
+    rows_saved = models.BooleanField(
+        default=False, help_text=_("The report's row set is stored (transcript reports).")
+    )
+    file = models.CharField(max_length=255, blank=True, help_text=_("Name in the file storage."))
+    file_name = models.CharField(max_length=150, blank=True)
+    file_size = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text=_("Shown to the user when the job failed."))
+    attempts = models.PositiveSmallIntegerField(default=0)
+    run_token = models.CharField(max_length=32, blank=True)
+    export_log_entry = models.ForeignKey(
+        AccessLogEntry,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The access-log entry listing the students in the file."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(
+        default=timezone.now, help_text=_("When it was last sent to a worker.")
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    file_deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="report_job_progress_percent"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "running", "done", "failed"]),
+                name="report_job_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind__in=["transcript_credit", "enrollments", "dashboard_table"]
+                ),
+                name="report_job_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(file_format__in=["csv", "xlsx"])
+                | models.Q(file_format="xml", kind="transcript_credit"),
+                name="report_job_format_fits_kind",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="transcript_credit") | models.Q(college__isnull=False),
+                name="report_job_transcript_has_college",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source_job__isnull=True)
+                | models.Q(kind="transcript_credit", marks_sent=False, only_new=False),
+                name="report_job_rerun_is_plain_transcript",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(requested_by__isnull=False)
+                | models.Q(nightly_key__isnull=False),
+                name="report_job_has_requester_or_is_nightly",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="done")
+                | models.Q(finished_at__isnull=False, row_count__isnull=False),
+                name="report_job_done_has_result",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["requested_by", "created_at"]),
+            models.Index(fields=["college", "kind", "created_at"]),
+            models.Index(fields=["status", "expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def is_nightly(self) -> bool:
+        return self.nightly_key is not None
+
+
+class TranscriptReportRow(models.Model):
+    """An enrollment included in a transcript-credit report: the report's stored row set.
+
+    A re-run reads exactly these rows back. The rows of a report that marks its rows as
+    sent (and did not fail) are what "already sent to the registrar" means; the
+    enrollment's own status is left to the enrollment services.
+    """
+
+    job = models.ForeignKey(ReportJob, on_delete=models.CASCADE, related_name="transcript_rows")
+    enrollment = models.ForeignKey(
+        "enrollment.Enrollment", on_delete=models.PROTECT, related_name="transcript_report_rows"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "enrollment"], name="transcript_row_unique")
+        ]
+        indexes = [models.Index(fields=["enrollment", "job"])]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} · {self.enrollment_id}"

@@ -1,15 +1,22 @@
-"""Numbers for the home page of each role, scoped to what that role may see."""
+"""Reads for reporting, scoped to what the user may see: the home page numbers of each
+role, report jobs, and the reports dashboard."""
 
+import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from django.db.models import Count, Q
+from django.conf import settings
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from articulations.models import Articulation
-from consortia.models import AcademicYear, Consortium, Role
-from consortia.permissions import Access, articulation_scope
-from enrollment.models import Enrollment, EnrollmentStatus, Fee
+from consortia.models import AcademicYear, College, Consortium, District, HighSchool, Role
+from consortia.permissions import Access, Capability, articulation_scope, enrollment_scope
+from enrollment.models import Enrollment, EnrollmentStatus, Fee, Section, StudentProfile
 from enrollment.selectors import (
+    ATTAINED_STATUSES,
+    ATTEMPTED_STATUSES,
     credit_totals,
     eligible_for_transcription_q,
     enrollments_visible,
@@ -17,6 +24,8 @@ from enrollment.selectors import (
     status_counts,
     students_visible,
 )
+
+from .models import ReportJob
 
 S = EnrollmentStatus
 
@@ -210,4 +219,696 @@ def _state_panel(access: Access, year) -> Panel:
             Stat(_("Credits attempted this year"), credits["attempted"]),
             Stat(_("Credits attained this year"), credits["attained"]),
         ],
+    )
+
+
+# --- report jobs ----------------------------------------------------------------------
+
+REPORTING_ROLES = frozenset({Role.STATE_STAFF, Role.CONSORTIUM_ADMIN, Role.CAREER_SPECIALIST})
+
+
+def reporting_access(access: Access | None) -> Access:
+    """The user seen through their reporting roles only (state, consortium, district).
+
+    Reports count what those roles cover, not the classes a user also teaches or the
+    college they also register for.
+    """
+    if access is None:
+        return Access(user_id=None)
+    return Access(
+        user_id=access.user_id,
+        roles=access.roles & REPORTING_ROLES,
+        consortium_ids=access.consortium_ids,
+        district_ids=access.district_ids,
+        high_school_ids=access.high_school_ids,
+        is_state=access.is_state,
+    )
+
+
+def may_request_transcript_reports(access: Access) -> bool:
+    return access.can(Capability.TRANSCRIBE) or access.is_state
+
+
+def may_use_report_jobs(access: Access) -> bool:
+    return may_request_transcript_reports(access) or access.can(Capability.VIEW_REPORTS)
+
+
+def transcript_colleges(*, access: Access) -> QuerySet[College]:
+    """Colleges whose transcript-credit reports the user may build: state staff, any."""
+    if access.is_state:
+        return College.objects.all()
+    return College.objects.filter(pk__in=access.registrar_college_ids)
+
+
+def report_job_permitted(*, job: ReportJob, access: Access | None) -> bool:
+    """Whether `access` may have this job's file now. None is SERS itself (nightly jobs)."""
+    if access is None:
+        return job.requested_by_id is None
+    if job.kind == ReportJob.Kind.TRANSCRIPT_CREDIT:
+        return access.is_state or (
+            access.can(Capability.TRANSCRIBE) and job.college_id in access.registrar_college_ids
+        )
+    if job.kind == ReportJob.Kind.ENROLLMENTS:
+        return access.can(Capability.VIEW_REPORTS) and access.can(Capability.VIEW_ENROLLMENTS)
+    return access.can(Capability.VIEW_REPORTS)
+
+
+def report_job_role(*, job: ReportJob, access: Access) -> str:
+    """The role a user acts under when building or downloading this job's file."""
+    if job.kind == ReportJob.Kind.TRANSCRIPT_CREDIT:
+        return (
+            Role.REGISTRAR if job.college_id in access.registrar_college_ids else Role.STATE_STAFF
+        )
+    for role in (Role.STATE_STAFF, Role.CONSORTIUM_ADMIN, Role.CAREER_SPECIALIST):
+        if access.has_role(role):
+            return role
+    return ""
+
+
+def report_jobs_visible(*, access: Access) -> QuerySet[ReportJob]:
+    """Jobs a user may see: their own, and the nightly reports of their colleges."""
+    if access.user_id is None:
+        return ReportJob.objects.none()
+    visible = Q(requested_by_id=access.user_id)
+    if access.is_state:
+        visible |= Q(nightly_key__isnull=False)
+    elif access.registrar_college_ids:
+        visible |= Q(nightly_key__isnull=False, college_id__in=access.registrar_college_ids)
+    return ReportJob.objects.filter(visible).select_related(
+        "college", "academic_year", "requested_by"
+    )
+
+
+class JobState:
+    QUEUED = "queued"
+    RUNNING = "running"
+    STUCK = "stuck"
+    DONE = "done"
+    EXPIRED = "expired"
+    FAILED = "failed"
+
+    LABELS = {
+        QUEUED: _("Waiting to start"),
+        RUNNING: _("Running"),
+        STUCK: _("Stuck"),
+        DONE: _("Ready"),
+        EXPIRED: _("File deleted"),
+        FAILED: _("Failed"),
+    }
+
+
+@dataclass
+class JobView:
+    """A job as its owner sees it: a state that tells stuck from running."""
+
+    job: ReportJob
+    state: str
+
+    @property
+    def state_label(self):
+        return JobState.LABELS[self.state]
+
+    @property
+    def can_download(self) -> bool:
+        return self.state == JobState.DONE
+
+    @property
+    def can_retry(self) -> bool:
+        return self.state in (JobState.FAILED, JobState.STUCK)
+
+    @property
+    def can_rerun(self) -> bool:
+        return self.job.kind == ReportJob.Kind.TRANSCRIPT_CREDIT and self.job.status == "done"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (JobState.QUEUED, JobState.RUNNING)
+
+    @property
+    def parameters_text(self) -> str:
+        return report_job_description(self.job)
+
+
+def report_job_state(job: ReportJob, *, now: datetime.datetime | None = None) -> str:
+    """Queued, running, stuck, done, expired or failed.
+
+    Stuck: running past the task's hard time limit, or with no sign of life (heartbeat)
+    for SERS_REPORT_STALE_SECONDS; or waiting to start longer than the time limit.
+    """
+    now = now or timezone.now()
+    time_limit = datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    stale = datetime.timedelta(seconds=settings.SERS_REPORT_STALE_SECONDS)
+    S_ = ReportJob.Status
+    if job.status == S_.DONE:
+        return JobState.EXPIRED if job.file_deleted_at else JobState.DONE
+    if job.status == S_.FAILED:
+        return JobState.FAILED
+    if job.status == S_.RUNNING:
+        started = job.started_at or job.created_at
+        last_sign = job.heartbeat_at or started
+        if now - started > time_limit or now - last_sign > stale:
+            return JobState.STUCK
+        return JobState.RUNNING
+    return JobState.STUCK if now - job.queued_at > time_limit else JobState.QUEUED
+
+
+def report_job_view(job: ReportJob, *, now: datetime.datetime | None = None) -> JobView:
+    return JobView(job=job, state=report_job_state(job, now=now))
+
+
+def report_job_description(job: ReportJob) -> str:
+    """The choices behind a job in a few words, for lists and emails (no personal data)."""
+    parts: list[str] = []
+    if job.college_id:
+        parts.append(job.college.name)
+    if job.kind == ReportJob.Kind.DASHBOARD_TABLE:
+        table = DASHBOARD_TABLES.get(job.parameters.get("table", ""))
+        if table:
+            parts.append(str(table))
+        dimension = DIMENSIONS.get(job.parameters.get("dimension", ""))
+        if job.parameters.get("table") == "breakdown" and dimension:
+            parts.append(str(_("by %(dimension)s") % {"dimension": dimension.label.lower()}))
+    parts.append(job.academic_year.code if job.academic_year_id else str(_("all school years")))
+    if job.term:
+        parts.append(str(dict(Section.Term.choices).get(job.term, job.term)))
+    if job.source_job_id:
+        parts.append(str(_("the rows of report #%(id)s") % {"id": job.source_job_id}))
+    if job.only_new:
+        parts.append(str(_("only rows not sent before")))
+    if job.marks_sent:
+        parts.append(str(_("marks rows as sent")))
+    return " · ".join(parts)
+
+
+# --- the reports dashboard ------------------------------------------------------------
+
+SMALL_CELL = 10  # counts of 1 to 9 students are shown as "<10"
+FINAL_STATUSES = (S.ATTAINED, S.NOT_ATTAINED, S.TRANSCRIBED)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    key: str
+    label: str
+    id_field: str
+    label_field: str
+    choices: dict | None = None  # labels of a choice field; blank is "not reported"
+
+
+DIMENSIONS: dict[str, Dimension] = {
+    d.key: d
+    for d in (
+        Dimension(
+            "academic_year",
+            _("School year"),
+            "section__academic_year__start_date",
+            "section__academic_year__code",
+        ),
+        Dimension(
+            "consortium",
+            _("Consortium"),
+            "section__articulation__consortium_id",
+            "section__articulation__consortium__name",
+        ),
+        Dimension(
+            "college",
+            _("College"),
+            "section__articulation__college_id",
+            "section__articulation__college__name",
+        ),
+        Dimension(
+            "district",
+            _("District"),
+            "section__high_school__district_id",
+            "section__high_school__district__name",
+        ),
+        Dimension(
+            "high_school",
+            _("High school"),
+            "section__high_school_id",
+            "section__high_school__name",
+        ),
+        Dimension(
+            "cluster",
+            _("Career cluster"),
+            "section__articulation__cluster_id",
+            "section__articulation__cluster__name",
+        ),
+        Dimension(
+            "gender",
+            _("Gender (self-reported)"),
+            "student__gender",
+            "student__gender",
+            dict(StudentProfile.Gender.choices),
+        ),
+        Dimension(
+            "race_ethnicity",
+            _("Race/ethnicity (self-reported)"),
+            "student__race_ethnicity",
+            "student__race_ethnicity",
+            dict(StudentProfile.RaceEthnicity.choices),
+        ),
+    )
+}
+DASHBOARD_TABLES = {
+    "breakdown": _("Students, enrollments, credits and fees"),
+    "year_cluster": _("Enrollments by school year and career cluster"),
+    "funnel": _("From registration to transcript"),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str = "count"  # students | count | credits | rate
+
+
+@dataclass
+class Cell:
+    value: object = None
+    students: int = 0  # the students behind the number, which decides suppression
+    suppressed: bool = False
+
+    @property
+    def display(self) -> str:
+        if self.suppressed:
+            return "<10"
+        if self.value is None:
+            return "—"
+        if isinstance(self.value, float):
+            return f"{self.value:.1f}%"
+        if isinstance(self.value, Decimal):
+            return f"{self.value.normalize():,f}"
+        return f"{self.value:,}" if isinstance(self.value, int) else str(self.value)
+
+    @property
+    def export_value(self):
+        if self.suppressed:
+            return "<10"
+        if isinstance(self.value, float):
+            return round(self.value, 1)
+        return self.value
+
+
+@dataclass
+class Row:
+    label: str
+    cells: list[Cell]
+
+    def hide(self) -> None:
+        for cell in self.cells:
+            cell.suppressed = True
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    row_header: str
+    columns: list[Column]
+    rows: list[Row]
+    total: Row | None = None
+    # True: a row stands for one group of students, so hiding its student count hides
+    # the whole row. False (a pivot): each cell is its own group.
+    row_groups: bool = True
+
+    def export_headers(self) -> list[str]:
+        headers = [str(self.row_header)]
+        for column in self.columns:
+            label = str(column.label)
+            headers.append(f"{label} (%)" if column.kind == "rate" else label)
+        return headers
+
+    def export_rows(self) -> list[list]:
+        rows = [[row.label, *(c.export_value for c in row.cells)] for row in self.rows]
+        if self.total is not None:
+            rows.append([self.total.label, *(c.export_value for c in self.total.cells)])
+        return rows
+
+
+def suppress_small_cells(table: Table) -> Table:
+    """Hide counts of 1 to 9 students, and whatever would let someone work them out.
+
+    1. Primary: a cell that stands for 1-9 students shows "<10". In a breakdown every
+       number in a row comes from the row's students, so a row of 1-9 students is
+       hidden whole; a fee count of 1-9 students is hidden on its own.
+    2. The total: a total of 1-9 students is hidden whole.
+    3. Complementary: a column (of counts or credits, which add up) with exactly one
+       hidden cell and a visible total would give that cell away by subtraction, so the
+       smallest other non-zero cell of the column is hidden too (in a breakdown, for
+       the students column, its whole row). When there is no other cell to hide — a
+       single-row breakdown — the column's total is hidden instead.
+    Zero is shown as 0. Rates are not added up, so they need no complement.
+    """
+    for row in table.rows:
+        if table.row_groups and 0 < row.cells[0].students < SMALL_CELL:
+            row.hide()
+            continue
+        for cell in row.cells:
+            if 0 < cell.students < SMALL_CELL:
+                cell.suppressed = True
+    if table.total is not None:
+        if table.row_groups and 0 < table.total.cells[0].students < SMALL_CELL:
+            table.total.hide()
+        else:
+            for cell in table.total.cells:
+                if 0 < cell.students < SMALL_CELL:
+                    cell.suppressed = True
+    if table.total is None:
+        return table
+    for index, column in enumerate(table.columns):
+        if column.kind == "rate" or table.total.cells[index].suppressed:
+            continue
+        hidden = [row for row in table.rows if row.cells[index].suppressed]
+        if len(hidden) != 1:
+            continue
+        candidates = [
+            row
+            for row in table.rows
+            if not row.cells[index].suppressed and (row.cells[index].value or 0) > 0
+        ]
+        whole_row = table.row_groups and index == 0
+        if candidates:
+            chosen = min(candidates, key=lambda row: (row.cells[index].value, row.label))
+            if whole_row:
+                chosen.hide()
+            else:
+                chosen.cells[index].suppressed = True
+        elif whole_row:
+            table.total.hide()
+        else:
+            table.total.cells[index].suppressed = True
+    return table
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return 100.0 * part / whole if whole else None
+
+
+BREAKDOWN_COLUMNS = [
+    Column("students", _("Students"), "students"),
+    Column("enrollments", _("Enrollments")),
+    Column("credits_attempted", _("Credits attempted"), "credits"),
+    Column("credits_attained", _("Credits attained"), "credits"),
+    Column("attainment_rate", _("Attainment rate"), "rate"),
+    Column("transcribed_rate", _("Transcribed rate"), "rate"),
+    Column("fees_paid", _("Fees paid"), "students"),
+    Column("fees_waived", _("Fees waived"), "students"),
+]
+READY = "eligible"  # ready for a transcript (or on one): counted in a query of its own
+FUNNEL_STAGES = [
+    ("registered", _("Registered"), Q(status__in=ATTEMPTED_STATUSES)),
+    ("confirmed", _("Confirmed by the teacher"), ~Q(status=S.REGISTERED)),
+    ("graded", _("Graded"), Q(status__in=(S.GRADED, *FINAL_STATUSES))),
+    ("attained", _("Attained"), Q(status__in=ATTAINED_STATUSES)),
+    (READY, _("Ready for or on a transcript"), None),
+    ("transcribed", _("Transcribed"), Q(status=S.TRANSCRIBED)),
+]
+
+
+def _with_settled_fee(enrollments: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
+    """Enrollments joined to their student's paid or waived fee for that consortium and
+    year. One filter() call, so the three conditions hold for the same fee row; at most
+    one fee per student, consortium and year, so no enrollment is repeated. A join is
+    far cheaper than a subquery per enrollment at state scale."""
+    return enrollments.filter(
+        student__fees__consortium_id=F("section__articulation__consortium_id"),
+        student__fees__academic_year_id=F("section__academic_year_id"),
+        student__fees__status__in=(Fee.Status.PAID, Fee.Status.WAIVED),
+    )
+
+
+ENROLLMENT_COUNTS = {
+    "enrollments": Count("pk"),
+    "graded": Count("pk", filter=Q(status__in=FINAL_STATUSES)),
+    "attained": Count("pk", filter=Q(status__in=ATTAINED_STATUSES)),
+    "transcribed": Count("pk", filter=Q(status=S.TRANSCRIBED)),
+}
+FEE_COUNTS = {
+    "fees_paid": Count(
+        "student_id", distinct=True, filter=Q(student__fees__status=Fee.Status.PAID)
+    ),
+    "fees_waived": Count(
+        "student_id", distinct=True, filter=Q(student__fees__status=Fee.Status.WAIVED)
+    ),
+}
+
+
+def _articulation_credits(enrollments: QuerySet[Enrollment]) -> dict[int, Decimal]:
+    """College credits of each agreement these enrollments are under (one query)."""
+    return dict(
+        Articulation.objects.filter(pk__in=enrollments.values("section__articulation_id"))
+        .annotate(total=Sum("college_courses__credits"))
+        .values_list("pk", "total")
+    )
+
+
+def _empty_values() -> dict:
+    values = dict.fromkeys([*ENROLLMENT_COUNTS, "students", *FEE_COUNTS], 0)
+    values["credits_attempted"] = values["credits_attained"] = Decimal(0)
+    return values
+
+
+def _breakdown_row(label: str, values: dict) -> Row:
+    students = values["students"]
+    numbers = {
+        "students": students,
+        "enrollments": values["enrollments"],
+        "credits_attempted": values["credits_attempted"],
+        "credits_attained": values["credits_attained"],
+        "attainment_rate": _rate(values["attained"], values["graded"]),
+        "transcribed_rate": _rate(values["transcribed"], values["attained"]),
+        "fees_paid": values["fees_paid"],
+        "fees_waived": values["fees_waived"],
+    }
+    cells = []
+    for column in BREAKDOWN_COLUMNS:
+        behind = numbers[column.key] if column.key.startswith("fees_") else students
+        cells.append(Cell(numbers[column.key], students=behind))
+    return Row(label, cells)
+
+
+def _reporting_enrollments(access: Access, academic_year_id: int | None):
+    queryset = Enrollment.objects.filter(
+        enrollment_scope(reporting_access(access)), status__in=ATTEMPTED_STATUSES
+    )
+    if academic_year_id:
+        queryset = queryset.filter(section__academic_year_id=academic_year_id)
+    return queryset
+
+
+def _dimension_label(dimension: Dimension, value) -> str:
+    if dimension.choices is not None:
+        return str(dimension.choices.get(value, _("Not reported")) if value else _("Not reported"))
+    return str(value)
+
+
+def breakdown_table(*, access: Access, academic_year_id: int | None, dimension: str) -> Table:
+    """Students, enrollments, credits, rates and fees per group, in six queries.
+
+    Every breakdown splits the enrollments into groups (each enrollment is in exactly
+    one), so enrollment counts and credits add up to the total; students do not (one
+    student can be in several groups), so they are counted again for the total.
+    Credits: counts per group and agreement, times each agreement's credits.
+    """
+    dim = DIMENSIONS.get(dimension) or DIMENSIONS["consortium"]
+    enrollments = _reporting_enrollments(access, academic_year_id).order_by()
+    fields = list(dict.fromkeys([dim.id_field, dim.label_field]))  # one when they match
+    credits = _articulation_credits(enrollments)
+    groups: dict[object, dict] = {}
+    total = _empty_values()
+    per_agreement = enrollments.values(*fields, "section__articulation_id").annotate(
+        **ENROLLMENT_COUNTS
+    )
+    for row in per_agreement:
+        key = row[dim.id_field]
+        if key not in groups:
+            groups[key] = {**_empty_values(), "label": row[dim.label_field]}
+        agreement_credits = credits.get(row["section__articulation_id"]) or Decimal(0)
+        for target in (groups[key], total):
+            for name in ENROLLMENT_COUNTS:
+                target[name] += row[name]
+            target["credits_attempted"] += agreement_credits * row["enrollments"]
+            target["credits_attained"] += agreement_credits * row["attained"]
+    students = Count("student_id", distinct=True)
+    for row in enrollments.values(*fields).annotate(students=students):
+        groups[row[dim.id_field]]["students"] = row["students"]
+    for row in _with_settled_fee(enrollments).values(*fields).annotate(**FEE_COUNTS):
+        groups[row[dim.id_field]].update({key: row[key] for key in FEE_COUNTS})
+    total.update(enrollments.aggregate(students=students))
+    total.update(_with_settled_fee(enrollments).aggregate(**FEE_COUNTS))
+    order = sorted(
+        groups, key=lambda key: (key,) if dim.key == "academic_year" else (groups[key]["label"],)
+    )
+    rows = [
+        _breakdown_row(_dimension_label(dim, groups[key]["label"]), groups[key]) for key in order
+    ]
+    table = Table(
+        key="breakdown",
+        title=str(DASHBOARD_TABLES["breakdown"]),
+        row_header=str(dim.label),
+        columns=BREAKDOWN_COLUMNS,
+        rows=rows,
+        total=_breakdown_row(str(_("Total")), total),
+    )
+    return suppress_small_cells(table)
+
+
+def year_cluster_table(*, access: Access) -> Table:
+    """Enrollments per career cluster (rows) and school year (columns), every year."""
+    enrollments = _reporting_enrollments(access, None).order_by()
+    cells = enrollments.values(
+        "section__academic_year__start_date",
+        "section__academic_year__code",
+        "section__articulation__cluster__name",
+    ).annotate(enrollments=Count("pk"), students=Count("student_id", distinct=True))
+    totals = (
+        enrollments.values("section__academic_year__start_date", "section__academic_year__code")
+        .annotate(enrollments=Count("pk"), students=Count("student_id", distinct=True))
+        .order_by("section__academic_year__start_date")
+    )
+    years = [(t["section__academic_year__code"]) for t in totals]
+    by_cell = {
+        (c["section__articulation__cluster__name"], c["section__academic_year__code"]): c
+        for c in cells
+    }
+    clusters = sorted({key[0] for key in by_cell})
+    rows = []
+    for cluster_name in clusters:
+        row_cells = []
+        for year in years:
+            found = by_cell.get((cluster_name, year))
+            if found:
+                row_cells.append(Cell(found["enrollments"], students=found["students"]))
+            else:
+                row_cells.append(Cell(0))
+        rows.append(Row(cluster_name, row_cells))
+    total = Row(
+        str(_("All clusters")), [Cell(t["enrollments"], students=t["students"]) for t in totals]
+    )
+    table = Table(
+        key="year_cluster",
+        title=str(DASHBOARD_TABLES["year_cluster"]),
+        row_header=str(_("Career cluster")),
+        columns=[Column(year, year) for year in years],
+        rows=rows,
+        total=total,
+        row_groups=False,
+    )
+    return suppress_small_cells(table)
+
+
+def funnel_table(*, access: Access, academic_year_id: int | None) -> Table:
+    """How many enrollments reach each step from registration to transcript (two queries).
+
+    "Ready" needs the fee rules (a subquery per row), so it is counted over the attained
+    and transcribed enrollments only, apart from the simple status counts.
+    """
+    enrollments = _reporting_enrollments(access, academic_year_id).order_by()
+    aggregates = {}
+    for key, _label, condition in FUNNEL_STAGES:
+        if condition is not None:
+            aggregates[key] = Count("pk", filter=condition)
+            aggregates[f"{key}_students"] = Count("student_id", distinct=True, filter=condition)
+    values = enrollments.aggregate(**aggregates)
+    ready = (
+        enrollments.filter(status__in=ATTAINED_STATUSES)
+        .filter(Q(status=S.TRANSCRIBED) | eligible_for_transcription_q())
+        .aggregate(n=Count("pk"), students=Count("student_id", distinct=True))
+    )
+    values[READY], values[f"{READY}_students"] = ready["n"], ready["students"]
+    registered = values["registered"]
+    rows = []
+    for key, label, _condition in FUNNEL_STAGES:
+        count = values[key]
+        students = values[f"{key}_students"]
+        rows.append(
+            Row(
+                str(label),
+                [
+                    Cell(count, students=students),
+                    Cell(_rate(count, registered), students=students),
+                ],
+            )
+        )
+    table = Table(
+        key="funnel",
+        title=str(DASHBOARD_TABLES["funnel"]),
+        row_header=str(_("Step")),
+        columns=[Column("enrollments", _("Enrollments")), Column("share", _("Share"), "rate")],
+        rows=rows,
+        row_groups=False,
+    )
+    # Steps are nested, not parts of a whole: no total, so each step stands alone.
+    return suppress_small_cells(table)
+
+
+def dashboard_table(
+    *, access: Access, table: str, academic_year_id: int | None, dimension: str
+) -> Table:
+    """One dashboard table by name, for the page and for its CSV/XLSX export."""
+    if table == "year_cluster":
+        return year_cluster_table(access=access)
+    if table == "funnel":
+        return funnel_table(access=access, academic_year_id=academic_year_id)
+    return breakdown_table(access=access, academic_year_id=academic_year_id, dimension=dimension)
+
+
+@dataclass
+class Dashboard:
+    scope_label: str
+    breakdown: Table
+    year_cluster: Table
+    funnel: Table
+    summary: list[Stat]
+    charts: dict
+
+
+def reporting_scope_label(access: Access) -> str:
+    """Whose numbers these are, in words: statewide, or the consortia/districts/schools."""
+    if access.is_state:
+        return str(_("Statewide"))
+    names = list(
+        Consortium.objects.filter(pk__in=access.consortium_ids).values_list("name", flat=True)
+    )
+    names += District.objects.filter(pk__in=access.district_ids).values_list("name", flat=True)
+    names += HighSchool.objects.filter(pk__in=access.high_school_ids).values_list("name", flat=True)
+    return ", ".join(sorted(names))
+
+
+def dashboard_report(*, access: Access, academic_year_id: int | None, dimension: str) -> Dashboard:
+    """Everything on the reports dashboard, in a fixed number of queries."""
+    breakdown = breakdown_table(
+        access=access, academic_year_id=academic_year_id, dimension=dimension
+    )
+    year_cluster = year_cluster_table(access=access)
+    funnel = funnel_table(access=access, academic_year_id=academic_year_id)
+    total = dict(zip((c.key for c in BREAKDOWN_COLUMNS), breakdown.total.cells, strict=True))
+    summary = [Stat(column.label, total[column.key].display) for column in BREAKDOWN_COLUMNS]
+    charts = {
+        "year_cluster": {
+            "labels": [column.label for column in year_cluster.columns],
+            "datasets": [
+                {
+                    "label": row.label,
+                    "data": [None if c.suppressed else c.value for c in row.cells],
+                }
+                for row in year_cluster.rows
+            ],
+        },
+        "funnel": {
+            "labels": [row.label for row in funnel.rows],
+            "data": [
+                None if row.cells[0].suppressed else row.cells[0].value for row in funnel.rows
+            ],
+        },
+    }
+    return Dashboard(
+        scope_label=reporting_scope_label(reporting_access(access)),
+        breakdown=breakdown,
+        year_cluster=year_cluster,
+        funnel=funnel,
+        summary=summary,
+        charts=charts,
     )

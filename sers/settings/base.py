@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from .env import env_bool, env_int, env_list, env_str
 
@@ -180,13 +181,31 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 60 * 25
 CELERY_TASK_TIME_LIMIT = 60 * 30
 # Above the hard time limit, so Redis never re-delivers a job that is still running.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# (The worker tests lower it with CELERY_VISIBILITY_TIMEOUT to see a redelivery quickly.)
+VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 60 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": VISIBILITY_TIMEOUT}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": VISIBILITY_TIMEOUT}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_TRACK_STARTED = True
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+
+# Report jobs (reports app). A job whose heartbeat is older than the stale limit, or that
+# runs past the task time limit, shows as stuck. SERS_REPORT_CHUNK_DELAY_MS is for tests
+# only: a pause per chunk so a worker can be killed mid-job.
+SERS_REPORT_CHUNK_SIZE = env_int("SERS_REPORT_CHUNK_SIZE", 2000)
+SERS_REPORT_CHUNK_DELAY_MS = env_int("SERS_REPORT_CHUNK_DELAY_MS", 0)
+SERS_REPORT_STALE_SECONDS = env_int("SERS_REPORT_STALE_SECONDS", 5 * 60)
+SERS_REPORT_FILE_DAYS = env_int("SERS_REPORT_FILE_DAYS", 14)
+CELERY_BEAT_SCHEDULE["reports-transcript-credit-nightly"] = {
+    "task": "reports.tasks.build_nightly_transcript_reports",
+    "schedule": crontab(hour=2, minute=30),
+}
+CELERY_BEAT_SCHEDULE["reports-expire-files"] = {
+    "task": "reports.tasks.expire_report_files",
+    "schedule": crontab(hour=3, minute=30),
+}
 
 CACHES = {
     "default": (

@@ -1,0 +1,101 @@
+"""Forms for asking for reports and filtering the reports dashboard."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from consortia.models import AcademicYear
+from consortia.permissions import Access
+from enrollment.models import Section
+
+from . import selectors
+from .models import ReportJob
+
+F = ReportJob.Format
+
+
+def _year_field(*, required: bool = False) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        queryset=AcademicYear.objects.all(),
+        required=required,
+        empty_label=_("All school years"),
+        label=_("School year"),
+    )
+
+
+class TranscriptReportForm(forms.Form):
+    college = forms.ModelChoiceField(queryset=None, label=_("College"), empty_label=None)
+    academic_year = forms.ModelChoiceField(
+        queryset=AcademicYear.objects.all(),
+        required=False,
+        empty_label=_("All school years"),
+        label=_("School year"),
+    )
+    term = forms.ChoiceField(
+        choices=[("", _("All terms")), *Section.Term.choices],
+        required=False,
+        label=_("Term"),
+        help_text=_("A term needs a school year."),
+    )
+    file_format = forms.ChoiceField(
+        choices=[(F.CSV, F.CSV.label), (F.XLSX, F.XLSX.label), (F.XML, F.XML.label)],
+        initial=F.XLSX,
+        label=_("File format"),
+    )
+    only_new = forms.BooleanField(
+        required=False,
+        label=_("Only rows not sent before"),
+        help_text=_("Leave out rows that an earlier report marked as sent to the registrar."),
+    )
+    marks_sent = forms.BooleanField(
+        required=False,
+        label=_("Mark these rows as sent to the registrar"),
+        help_text=_("So that the next report with “only rows not sent before” leaves them out."),
+    )
+
+    def __init__(self, *args, access: Access, current_year: AcademicYear | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["college"].queryset = selectors.transcript_colleges(access=access)
+        if current_year is not None:
+            self.fields["academic_year"].initial = current_year.pk
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("term") and not cleaned.get("academic_year"):
+            self.add_error("term", _("Choose the school year of the term."))
+        return cleaned
+
+
+class RerunForm(forms.Form):
+    file_format = forms.ChoiceField(
+        choices=[(F.CSV, F.CSV.label), (F.XLSX, F.XLSX.label), (F.XML, F.XML.label)],
+        label=_("File format"),
+    )
+
+
+class DashboardFilterForm(forms.Form):
+    """The dashboard's filters, read from the query string (so the URL can be shared)."""
+
+    academic_year = _year_field()
+    dimension = forms.ChoiceField(
+        choices=[(d.key, d.label) for d in selectors.DIMENSIONS.values()],
+        required=False,
+        initial="consortium",
+        label=_("Break down by"),
+    )
+
+
+class DashboardExportForm(forms.Form):
+    table = forms.ChoiceField(choices=list(selectors.DASHBOARD_TABLES.items()))
+    academic_year = _year_field()
+    dimension = forms.ChoiceField(
+        choices=[("", "")] + [(d.key, d.label) for d in selectors.DIMENSIONS.values()],
+        required=False,
+    )
+    file_format = forms.ChoiceField(choices=[(F.CSV, F.CSV.label), (F.XLSX, F.XLSX.label)])
+
+
+class EnrollmentsExportForm(forms.Form):
+    academic_year = _year_field(required=True)
+    file_format = forms.ChoiceField(
+        choices=[(F.CSV, F.CSV.label), (F.XLSX, F.XLSX.label)], label=_("File format")
+    )
