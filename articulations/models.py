@@ -16,6 +16,12 @@ class CollegeCourse(models.Model):
     number = models.CharField(max_length=8, help_text=_("For example 101."))
     title = models.CharField(max_length=200)
     credits = models.DecimalField(max_digits=4, decimal_places=1)
+    is_active = models.BooleanField(
+        _("offered"),
+        default=True,
+        db_default=True,  # bulk loaders (COPY) that leave the column out get True too
+        help_text=_("Clear when the college retires the course; its agreements then lapse."),
+    )
 
     class Meta:
         ordering = ["prefix", "number"]
@@ -105,6 +111,12 @@ class Articulation(models.Model):
     competencies = models.TextField(blank=True, help_text=_("One competency per line."))
     valid_years = models.ManyToManyField(AcademicYear, related_name="articulations")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    renew_each_year = models.BooleanField(
+        _("renew each year"),
+        default=True,
+        db_default=True,  # bulk loaders (COPY) that leave the column out get True too
+        help_text=_("Include this agreement in the annual roll-over to the next school year."),
+    )
     qualified_teachers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="TeacherQualification",
@@ -125,6 +137,18 @@ class Articulation(models.Model):
                 condition=GradeScale.value_check("minimum_grade_scale", "minimum_grade"),
                 name="articulation_minimum_grade_fits_scale",
             ),
+            # Activating a revision retires the version it replaces in the same transaction.
+            models.UniqueConstraint(
+                fields=["agreement_number"],
+                condition=Q(status="active"),
+                name="one_active_version_per_agreement",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["draft", "submitted", "approved", "active", "expired", "retired"]
+                ),
+                name="articulation_status_valid",
+            ),
         ]
         indexes = [models.Index(fields=["status", "consortium"])]
 
@@ -134,6 +158,24 @@ class Articulation(models.Model):
     @property
     def competency_list(self) -> list[str]:
         return [line.strip() for line in self.competencies.splitlines() if line.strip()]
+
+    @property
+    def minimum_grade_display(self) -> str:
+        """The minimum grade as people write it: B, 3.0 grade points, 85%."""
+        if self.minimum_grade_scale == GradeScale.PERCENT:
+            return f"{self.minimum_grade}%"
+        if self.minimum_grade_scale == GradeScale.POINTS:
+            return _("%(grade)s grade points") % {"grade": self.minimum_grade}
+        return self.minimum_grade
+
+    @property
+    def is_editable(self) -> bool:
+        """Only drafts change in place; anything further along is revised as a new version."""
+        return self.status == self.Status.DRAFT
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in (self.Status.EXPIRED, self.Status.RETIRED)
 
 
 class ArticulationStatusChange(models.Model):
@@ -178,3 +220,50 @@ class TeacherQualification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.teacher} · {self.articulation_id}"
+
+
+class RolloverRun(models.Model):
+    """One run of a consortium's annual roll-over, with what it did.
+
+    The roll-over itself is idempotent (see services.rollover_apply); this row records
+    who asked for it, when, and the counts, so a second run is visible as "0 renewed".
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    consortium = models.ForeignKey(
+        Consortium, on_delete=models.CASCADE, related_name="rollover_runs"
+    )
+    from_year = models.ForeignKey(AcademicYear, on_delete=models.PROTECT, related_name="+")
+    to_year = models.ForeignKey(AcademicYear, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    renewed_count = models.PositiveIntegerField(default=0)
+    already_renewed_count = models.PositiveIntegerField(default=0)
+    lapsed_count = models.PositiveIntegerField(default=0)
+    expired_count = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]),
+                name="rollover_run_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_year=F("to_year")), name="rollover_run_moves_forward"
+            ),
+        ]
+        indexes = [models.Index(fields=["consortium", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"Roll-over {self.from_year_id}→{self.to_year_id} ({self.status})"

@@ -13,3 +13,8 @@ def send_welcome_email(user_id: int) -> bool:
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
 def send_password_reset_email(user_id: int) -> None:
     services.user_send_password_reset_email(user_id=user_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_teacher_invitation(user_id: int, stamp: int) -> bool:
+    return services.teacher_send_invitation_email(user_id=user_id, stamp=stamp)

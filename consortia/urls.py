@@ -35,4 +35,15 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("accounts/activate/<uidb64>/<token>/", views.teacher_activate, name="teacher_activate"),
+    path(
+        "accounts/teachers/<int:user_id>/resend-invitation/",
+        views.teacher_invitation_resend,
+        name="teacher_invitation_resend",
+    ),
+    path(
+        "consortia/<int:pk>/public-settings/",
+        views.consortium_public_settings,
+        name="consortium_public_settings",
+    ),
 ]

@@ -1,0 +1,291 @@
+"""Forms for agreements, their teachers, college courses, roll-over and import."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Fieldset, Layout
+from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from consortia.models import AcademicYear, CareerCluster, College, Consortium, HighSchool, User
+
+from .grades import GradeScale
+from .importers import MAX_BYTES
+from .models import Articulation, CollegeCourse
+from .services import AgreementTerms
+
+
+class FastSelect(forms.Select):
+    """A single <select> built in Python rather than with a template per option.
+
+    The public search lists every school and district in the state (hundreds of options);
+    Django's per-option templates took longer than the search query itself.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        final_attrs["name"] = name
+        chosen = {str(v) for v in self.format_value(value)}
+        selected = mark_safe(" selected")
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option, selected if str(option) in chosen else "", label)
+                for option, label in self.choices
+            ),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
+
+
+class SchoolChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: HighSchool) -> str:
+        if obj.is_skills_center:
+            return _("%(name)s (skills center)") % {"name": obj.name}
+        return obj.name
+
+
+class CollegeCourseChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: CollegeCourse) -> str:
+        return _("%(code)s %(title)s, %(credits)s credits (%(college)s)") % {
+            "code": obj.code,
+            "title": obj.title,
+            "credits": obj.credits,
+            "college": obj.college.code,
+        }
+
+
+def teacher_label(obj: User) -> str:
+    name = obj.get_full_name() or obj.email
+    if not obj.is_active:
+        return _("%(name)s (%(email)s), invited") % {"name": name, "email": obj.email}
+    return f"{name} ({obj.email})"
+
+
+class TeacherChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return teacher_label(obj)
+
+
+class TeacherField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return teacher_label(obj)
+
+
+class ArticulationForm(forms.Form):
+    """The terms of one agreement version, for a consortium's own schools and colleges."""
+
+    agreement_number = forms.CharField(
+        label=_("Agreement number"),
+        max_length=20,
+        required=False,
+        help_text=_("Leave blank to number it automatically."),
+    )
+    high_school_course_title = forms.CharField(label=_("High-school course title"), max_length=200)
+    local_code = forms.CharField(
+        label=_("Local course code"),
+        max_length=20,
+        required=False,
+        help_text=_("The district's own code, if any."),
+    )
+    cip_code = forms.CharField(
+        label=_("CIP code"), max_length=7, help_text=_("Six digits, written xx.xxxx.")
+    )
+    high_schools = SchoolChoiceField(
+        label=_("Schools that teach the course"),
+        queryset=HighSchool.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    college = forms.ModelChoiceField(label=_("College"), queryset=College.objects.none())
+    college_courses = CollegeCourseChoiceField(
+        label=_("College courses"),
+        queryset=CollegeCourse.objects.none(),
+        help_text=_("Hold Ctrl (or Cmd) to choose more than one. Only the chosen college's."),
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+    cluster = forms.ModelChoiceField(
+        label=_("Career cluster"), queryset=CareerCluster.objects.filter(is_active=True)
+    )
+    minimum_grade_scale = forms.ChoiceField(
+        label=_("Minimum grade scale"), choices=GradeScale.choices, initial=GradeScale.LETTER
+    )
+    minimum_grade = forms.CharField(
+        label=_("Minimum grade"), max_length=5, help_text=_("For example B, 3.0 or 85.")
+    )
+    competencies = forms.CharField(
+        label=_("Competencies"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("One competency per line."),
+    )
+    valid_years = forms.ModelMultipleChoiceField(
+        label=_("Valid school years"),
+        queryset=AcademicYear.objects.order_by("-start_date"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    teachers = TeacherChoiceField(
+        label=_("Qualified teachers"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Teachers with an account at one of the chosen schools. Invite new teachers "
+            "from the agreement's Teachers page."
+        ),
+    )
+    renew_each_year = forms.BooleanField(
+        label=_("Renew each year"),
+        required=False,
+        initial=True,
+        help_text=_("Include this agreement in the annual roll-over."),
+    )
+
+    def __init__(self, *args, consortium: Consortium, with_number: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .selectors import consortium_teachers
+
+        self.consortium = consortium
+        self.fields["high_schools"].queryset = HighSchool.objects.filter(
+            district__consortium=consortium
+        ).order_by("name")
+        self.fields["college"].queryset = College.objects.filter(consortium=consortium)
+        self.fields["college_courses"].queryset = (
+            CollegeCourse.objects.filter(college__consortium=consortium, is_active=True)
+            .select_related("college")
+            .order_by("college__code", "prefix", "number")
+        )
+        self.fields["teachers"].queryset = consortium_teachers(consortium_ids={consortium.pk})
+        if not with_number:
+            del self.fields["agreement_number"]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                _("High-school side"),
+                *(["agreement_number"] if with_number else []),
+                "high_school_course_title",
+                "local_code",
+                "cip_code",
+                "cluster",
+                "high_schools",
+            ),
+            Fieldset(_("College side"), "college", "college_courses"),
+            Fieldset(
+                _("Minimum grade and competencies"),
+                "minimum_grade_scale",
+                "minimum_grade",
+                "competencies",
+            ),
+            Fieldset(_("When and who"), "valid_years", "teachers", "renew_each_year"),
+        )
+
+    @classmethod
+    def initial_for(cls, articulation: Articulation) -> dict:
+        terms = AgreementTerms.of(articulation)
+        return {
+            "high_school_course_title": terms.high_school_course_title,
+            "local_code": terms.local_code,
+            "cip_code": terms.cip_code,
+            "college": terms.college_id,
+            "cluster": terms.cluster_id,
+            "minimum_grade_scale": terms.minimum_grade_scale,
+            "minimum_grade": terms.minimum_grade,
+            "competencies": terms.competencies,
+            "renew_each_year": terms.renew_each_year,
+            "high_schools": sorted(terms.high_school_ids),
+            "college_courses": sorted(terms.college_course_ids),
+            "valid_years": sorted(terms.valid_year_ids),
+            "teachers": sorted(terms.teacher_ids),
+        }
+
+    def to_terms(self) -> AgreementTerms:
+        data = self.cleaned_data
+        return AgreementTerms(
+            college_id=data["college"].pk,
+            high_school_course_title=data["high_school_course_title"],
+            cip_code=data["cip_code"],
+            local_code=data.get("local_code", ""),
+            cluster_id=data["cluster"].pk,
+            minimum_grade_scale=data["minimum_grade_scale"],
+            minimum_grade=data["minimum_grade"],
+            competencies=data.get("competencies", ""),
+            renew_each_year=data.get("renew_each_year", False),
+            high_school_ids=frozenset(s.pk for s in data["high_schools"]),
+            college_course_ids=frozenset(c.pk for c in data["college_courses"]),
+            valid_year_ids=frozenset(y.pk for y in data["valid_years"]),
+            teacher_ids=frozenset(t.pk for t in data.get("teachers", [])),
+        )
+
+
+class StatusChangeForm(forms.Form):
+    to_status = forms.ChoiceField(choices=Articulation.Status.choices, widget=forms.HiddenInput)
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class AddTeacherForm(forms.Form):
+    teacher = TeacherField(label=_("Teacher"), queryset=User.objects.none())
+
+    def __init__(self, *args, teachers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if teachers is not None:
+            self.fields["teacher"].queryset = teachers
+
+
+class CollegeCourseForm(forms.Form):
+    college = forms.ModelChoiceField(label=_("College"), queryset=College.objects.none())
+    prefix = forms.CharField(label=_("Prefix"), max_length=8, help_text=_("For example ACCT."))
+    number = forms.CharField(label=_("Number"), max_length=8, help_text=_("For example 101."))
+    title = forms.CharField(label=_("Title"), max_length=200)
+    credits = forms.DecimalField(label=_("Credits"), max_digits=4, decimal_places=1, min_value=0.1)
+
+    def __init__(self, *args, colleges=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if colleges is not None:
+            self.fields["college"].queryset = colleges
+
+
+class RolloverForm(forms.Form):
+    consortium = forms.ModelChoiceField(
+        label=_("Consortium"), queryset=Consortium.objects.none(), empty_label=None
+    )
+    from_year = forms.ModelChoiceField(
+        label=_("Renew agreements of"),
+        queryset=AcademicYear.objects.order_by("-start_date"),
+        to_field_name="code",
+        empty_label=None,
+    )
+
+    def __init__(self, *args, consortia=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if consortia is not None:
+            self.fields["consortium"].queryset = consortia
+
+
+class ImportForm(forms.Form):
+    consortium = forms.ModelChoiceField(
+        label=_("Consortium"), queryset=Consortium.objects.none(), empty_label=None
+    )
+    file = forms.FileField(
+        label=_("File (.csv or .xlsx)"),
+        help_text=_("One row per agreement version. At most 5 MB."),
+    )
+
+    def __init__(self, *args, consortia=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if consortia is not None:
+            self.fields["consortium"].queryset = consortia
+        self.fields["file"].widget.attrs["accept"] = ".csv,.xlsx"
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        if not upload.name.lower().endswith((".csv", ".xlsx")):
+            raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
+        return upload

@@ -1,0 +1,1 @@
+"""Views: `public` (no login: search, detail, school catalog) and `manage` (staff work)."""
