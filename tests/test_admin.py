@@ -43,12 +43,13 @@ from enrollment.models import (
     StudentProfile,
 )
 from enrollment.services import enrollment_change_status
-from reports.models import AccessLogEntry
+from reports.models import AccessLogEntry, AccessLogStudent, ReportJob, TranscriptReportRow
+from reports.services import access_log_record
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = {"consortia", "articulations", "enrollment"}
+PROJECT_APPS = {"consortia", "articulations", "enrollment", "reports"}
 MAX_CHANGELIST_QUERIES = 20
 _numbers = itertools.count(1)
 
@@ -106,6 +107,24 @@ def _possible_duplicate():
     )
 
 
+def _access_log_entry():
+    return access_log_record(
+        actor=f.UserFactory(),
+        action=AccessLogEntry.Action.VIEW,
+        what="admin test",
+        student_ids=[f.StudentProfileFactory().pk],
+    )
+
+
+def _report_job():
+    return ReportJob.objects.create(
+        kind=ReportJob.Kind.TRANSCRIPT_CREDIT,
+        requested_by=f.UserFactory(),
+        college=f.CollegeFactory(),
+        academic_year=f.AcademicYearFactory(),
+    )
+
+
 def _identity_change():
     student = f.StudentProfileFactory()
     return IdentityChange.objects.create(
@@ -150,6 +169,12 @@ BUILDERS = {
     RolloverRun: _rollover_run,
     PossibleDuplicate: _possible_duplicate,
     IdentityChange: _identity_change,
+    AccessLogEntry: _access_log_entry,
+    AccessLogStudent: lambda: _access_log_entry().students.get(),
+    ReportJob: _report_job,
+    TranscriptReportRow: lambda: TranscriptReportRow.objects.create(
+        job=_report_job(), enrollment=_enrollment()
+    ),
 }
 REGISTERED = sorted(admin.site._registry, key=lambda m: m._meta.label)
 READ_ONLY = [
@@ -159,6 +184,10 @@ READ_ONLY = [
     RolloverRun,
     PossibleDuplicate,
     IdentityChange,
+    AccessLogEntry,
+    AccessLogStudent,
+    ReportJob,
+    TranscriptReportRow,
 ]
 
 
