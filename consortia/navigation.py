@@ -45,6 +45,16 @@ NAV_ENTRIES += [
 ]
 
 
+# Staff workflows (enrollment app): teachers' classes, student lookup and help desk, the
+# consortium's work (fees, duplicates, class requests, policy, teachers), transcription.
+NAV_ENTRIES += [
+    NavEntry(_("My classes"), "enrollment:teacher_classes", Capability.MANAGE_ROSTER),
+    NavEntry(_("Students"), "enrollment:staff_lookup", Capability.LOOKUP_STUDENTS),
+    NavEntry(_("Consortium"), "enrollment:consortium_home", Capability.RECORD_PAYMENTS),
+    NavEntry(_("Transcription queue"), "enrollment:registrar_queue", Capability.TRANSCRIBE),
+]
+
+
 def nav_items(*, access: Access, path: str) -> list[dict]:
     items = []
     for entry in NAV_ENTRIES:

@@ -19,9 +19,12 @@ from .models import (
     EnrollmentStatus,
     EnrollmentStatusChange,
     Fee,
+    FeeChange,
     IdentityChange,
     PossibleDuplicate,
     Section,
+    SectionRequest,
+    StudentMerge,
     StudentProfile,
 )
 from .services import enrollment_change_status
@@ -518,3 +521,84 @@ class IdentityChangeAdmin(StudentRecordAccessLogMixin, ReadOnlyAdmin):
 
     def logged_student_ids(self, obj: IdentityChange) -> list[int]:
         return [obj.student_id]
+
+
+# --- staff workflow records (written by the staff pages, only looked at here) --------------
+
+
+@admin.register(FeeChange)
+class FeeChangeAdmin(StudentRecordAccessLogMixin, ReadOnlyAdmin):
+    list_display = ("changed_at", "fee", "from_status", "to_status", "changed_by")
+    list_filter = ("to_status",)
+    list_select_related = ("fee", "changed_by")
+    search_fields = ("fee__student__sers_id", "receipt_number")
+    date_hierarchy = "changed_at"
+    show_full_result_count = False
+    fields = (
+        "fee",
+        ("from_status", "to_status"),
+        ("paid_amount", "paid_on", "receipt_number"),
+        "waiver_reason",
+        "note",
+        ("changed_by", "changed_at"),
+    )
+    readonly_fields = (
+        "fee",
+        "from_status",
+        "to_status",
+        "paid_amount",
+        "paid_on",
+        "receipt_number",
+        "waiver_reason",
+        "note",
+        "changed_by",
+        "changed_at",
+    )
+
+    def logged_student_ids(self, obj: FeeChange) -> list[int]:
+        return [obj.fee.student_id]
+
+
+@admin.register(SectionRequest)
+class SectionRequestAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "teacher", "articulation", "high_school", "status")
+    list_filter = ("status",)
+    list_select_related = ("teacher", "articulation__high_school_course", "high_school")
+    search_fields = ("teacher__email", "articulation__agreement_number")
+    fields = (
+        ("teacher", "articulation"),
+        ("high_school", "academic_year", "term", "section_code"),
+        "note",
+        "status",
+        ("decided_by", "decided_at"),
+        "decision_note",
+        "section",
+        "created_at",
+    )
+    readonly_fields = (
+        "teacher",
+        "articulation",
+        "high_school",
+        "academic_year",
+        "term",
+        "section_code",
+        "note",
+        "status",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+        "section",
+        "created_at",
+    )
+
+
+@admin.register(StudentMerge)
+class StudentMergeAdmin(StudentRecordAccessLogMixin, ReadOnlyAdmin):
+    list_display = ("merged_at", "merged", "survivor", "merged_by")
+    list_select_related = ("merged", "survivor", "merged_by")
+    search_fields = ("merged__sers_id", "survivor__sers_id")
+    fields = ("survivor", "merged", "merged_by", "merged_at", "reason", "decisions", "summary")
+    readonly_fields = fields
+
+    def logged_student_ids(self, obj: StudentMerge) -> list[int]:
+        return [obj.survivor_id, obj.merged_id]

@@ -365,3 +365,231 @@ class IdentityChangeForm(LegalIdentityFields):
         super().__init__(*args, **kwargs)
         for name in ("legal_first_name", "legal_middle_name", "legal_last_name", "birth_date"):
             self.fields[name].help_text = ""
+
+
+# --- staff forms --------------------------------------------------------------------------------
+
+
+class RemovalForm(forms.Form):
+    """Why a teacher takes a student off the roster."""
+
+    reason = forms.ChoiceField(
+        label=_("Why is this student removed?"), widget=forms.RadioSelect, choices=()
+    )
+    note = forms.CharField(
+        label=_("Note (optional)"), max_length=300, required=False, widget=forms.TextInput
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .services import REMOVAL_REASONS
+
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = list(REMOVAL_REASONS.items())
+
+
+class CsvUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_("Saved as CSV (UTF-8 or Windows), up to 2 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+
+class PostedCreditsUploadForm(CsvUploadForm):
+    posted_on = forms.DateField(
+        label=_("Posting date"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Used for rows of the file without a posting date."),
+    )
+
+
+class FeeUploadForm(CsvUploadForm):
+    academic_year = forms.ModelChoiceField(label=_("School year"), queryset=None)
+    status = forms.ChoiceField(
+        label=_("Record as"),
+        choices=[("paid", _("Paid")), ("waived", _("Waived"))],
+        help_text=_("For rows of the file without a status column."),
+    )
+    paid_on = forms.DateField(label=_("Payment date"), required=False, widget=DateInput())
+    receipt_number = forms.CharField(label=_("Receipt number"), max_length=60, required=False)
+    waiver_reason = forms.ChoiceField(label=_("Waiver reason"), required=False, choices=())
+
+    def __init__(self, *args, years, waiver_reasons: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["academic_year"].queryset = years
+        self.fields["waiver_reason"].choices = [("", "—"), *((r, r) for r in waiver_reasons)]
+
+
+class FeeRecordForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Record"),
+        widget=forms.RadioSelect,
+        choices=[
+            ("paid", _("A payment")),
+            ("waived", _("A waiver")),
+            ("unpaid", _("A correction: not paid")),
+        ],
+    )
+    paid_amount = forms.DecimalField(
+        label=_("Amount paid"), max_digits=7, decimal_places=2, min_value=0, required=False
+    )
+    paid_on = forms.DateField(label=_("Payment date"), required=False, widget=DateInput())
+    receipt_number = forms.CharField(label=_("Receipt number"), max_length=60, required=False)
+    waiver_reason = forms.ChoiceField(label=_("Waiver reason"), required=False, choices=())
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=500,
+        required=False,
+        help_text=_("Required for a correction."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, waiver_reasons: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["waiver_reason"].choices = [("", "—"), *((r, r) for r in waiver_reasons)]
+
+
+class StudentLookupForm(forms.Form):
+    sers_id = forms.CharField(
+        label=_("SERS ID"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DateInput())
+    email = forms.EmailField(label=_("Email"), required=False)
+
+    def clean_sers_id(self):
+        value = "".join(c for c in self.cleaned_data["sers_id"] if not c.isspace())
+        if value and not (value.isdigit() and len(value) == 9):
+            raise forms.ValidationError(_("A SERS ID has nine digits."))
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not any(cleaned.get(k) for k in self.fields):
+            raise forms.ValidationError(_("Fill in at least one box to look a student up."))
+        return cleaned
+
+
+class RegisterOnBehalfForm(forms.Form):
+    section = forms.TypedChoiceField(label=_("Class"), coerce=int)
+    override_reason = forms.CharField(
+        label=_("Late registration: reason (consortium admins only)"),
+        max_length=500,
+        required=False,
+        help_text=_(
+            "Only to register after the registration window. The reason goes into the "
+            "enrollment's history."
+        ),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, sections, may_override: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["section"].choices = [
+            (
+                s.pk,
+                f"{s.articulation.high_school_course.title} · {s.high_school.name} · "
+                f"{s.teacher.get_full_name()} · {s.section_code}",
+            )
+            for s in sections
+        ]
+        if not may_override:
+            del self.fields["override_reason"]
+
+
+class GradeOverrideForm(forms.Form):
+    grade = forms.CharField(label=_("New grade"), max_length=5)
+    reason = forms.CharField(
+        label=_("Reason for the override"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class TranscribeForm(forms.Form):
+    college_student_id = forms.CharField(label=_("College student ID"), max_length=30)
+    transcribed_on = forms.DateField(label=_("Posting date"), widget=DateInput())
+
+
+class PostingDateForm(forms.Form):
+    transcribed_on = forms.DateField(label=_("Posting date"), widget=DateInput())
+
+
+class UndoTranscriptionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why undo it?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class SectionRequestForm(forms.Form):
+    articulation = forms.ModelChoiceField(label=_("Course (agreement)"), queryset=None)
+    high_school = forms.ModelChoiceField(label=_("School"), queryset=None)
+    academic_year = forms.ModelChoiceField(label=_("School year"), queryset=None)
+    term = forms.ChoiceField(label=_("Term"), choices=())
+    section_code = forms.CharField(
+        label=_("Period or section"), max_length=20, initial="1", help_text=_("For example P3.")
+    )
+    note = forms.CharField(
+        label=_("Note to the consortium (optional)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, articulations, schools, years, **kwargs):
+        from .models import Section
+
+        super().__init__(*args, **kwargs)
+        self.fields["articulation"].queryset = articulations
+        self.fields["articulation"].label_from_instance = lambda a: (
+            f"{a.high_school_course.title} · {a.college.name} ({a.agreement_number})"
+        )
+        self.fields["high_school"].queryset = schools
+        self.fields["academic_year"].queryset = years
+        self.fields["term"].choices = Section.Term.choices
+
+
+class SectionRequestDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        widget=forms.RadioSelect,
+        choices=[("approve", _("Approve: create the class")), ("decline", _("Decline"))],
+    )
+    note = forms.CharField(
+        label=_("Note to the teacher"),
+        max_length=1000,
+        required=False,
+        help_text=_("Required when declining."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class MergeForm(forms.Form):
+    """Why two records are one student, and a decision for each conflict between them.
+    Which record is kept is part of the page's address."""
+
+    reason = forms.CharField(
+        label=_("Why are these the same student?"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, conflicts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.conflict_names = []
+        for conflict in conflicts:
+            name = "decide_" + conflict.key.replace(":", "_")
+            self.fields[name] = forms.ChoiceField(
+                label=conflict.message,
+                choices=conflict.choices,
+                widget=forms.RadioSelect,
+                required=False,
+            )
+            self.conflict_names.append((conflict.key, name))
+
+    def decisions(self) -> dict[str, str]:
+        return {key: self.cleaned_data.get(name) or "" for key, name in self.conflict_names}

@@ -43,6 +43,15 @@ class StudentProfile(models.Model):
     language = models.CharField(
         _("language for emails"), max_length=8, choices=settings.LANGUAGES, default="en"
     )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        editable=False,
+        help_text=_("Set when staff merged this duplicate record into another student."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -51,6 +60,9 @@ class StudentProfile(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(sers_id__regex=r"^[0-9]{9}$"), name="student_sers_id_format"
+            ),
+            models.CheckConstraint(
+                condition=~Q(merged_into=models.F("id")), name="student_not_merged_into_self"
             ),
             models.CheckConstraint(
                 condition=Q(graduation_year__gte=1990, graduation_year__lte=2100),
@@ -220,6 +232,11 @@ class Enrollment(models.Model):
 class EnrollmentStatusChange(models.Model):
     """The history of an enrollment: who changed what, when and why. Never edited."""
 
+    class Kind(models.TextChoices):
+        CHANGE = "change", _("Change")
+        OVERRIDE = "override", _("Override of a rule")
+        MERGE = "merge", _("Moved by a merge of duplicate students")
+
     enrollment = models.ForeignKey(
         Enrollment, on_delete=models.PROTECT, related_name="status_changes"
     )
@@ -231,10 +248,21 @@ class EnrollmentStatusChange(models.Model):
     )
     changed_at = models.DateTimeField(auto_now_add=True)
     reason = models.TextField(blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CHANGE)
 
     class Meta:
         ordering = ["enrollment_id", "changed_at", "id"]
         indexes = [models.Index(fields=["enrollment", "changed_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["change", "override", "merge"]),
+                name="enrollment_change_kind_valid",
+            ),
+            # An override or a merge always says why.
+            models.CheckConstraint(
+                condition=Q(kind="change") | ~Q(reason=""), name="enrollment_override_has_reason"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.enrollment_id}: {self.from_status or '-'} → {self.to_status}"
@@ -292,11 +320,17 @@ class Fee(models.Model):
 
 
 class MatchKind(models.TextChoices):
-    """How closely two student identities matched (see enrollment.identity)."""
+    """How closely two student identities matched (see enrollment.identity).
+
+    The first three compare two people born on the same day; the last two come from the
+    staff duplicate check (enrollment.services.duplicate_scan).
+    """
 
     SAME = "same", _("Same name")
     VARIANT = "variant", _("Name variant (nickname, spelling, order)")
     CLOSE = "close", _("Similar name")
+    BIRTH_DATE = "birth_date", _("Same name, birth date nearly the same")
+    PHONE = "phone", _("Same phone number and last name")
 
 
 class PossibleDuplicate(models.Model):
@@ -309,6 +343,7 @@ class PossibleDuplicate(models.Model):
     class Source(models.TextChoices):
         SIGN_UP = "sign_up", _("Sign-up")
         IDENTITY_CHANGE = "identity_change", _("Legal name or birth date correction")
+        STAFF_CHECK = "staff_check", _("Duplicate check by consortium staff")
 
     class Status(models.TextChoices):
         OPEN = "open", _("To review")
@@ -427,3 +462,131 @@ class IdentityChange(models.Model):
     def old_legal_name(self) -> str:
         parts = [self.old_first_name, self.old_middle_name, self.old_last_name]
         return " ".join(p for p in parts if p)
+
+
+class FeeChange(models.Model):
+    """The history of a fee: each payment, waiver or correction, with who recorded it."""
+
+    fee = models.ForeignKey(Fee, on_delete=models.PROTECT, related_name="changes")
+    from_status = models.CharField(max_length=10, choices=Fee.Status.choices, blank=True)
+    to_status = models.CharField(max_length=10, choices=Fee.Status.choices)
+    paid_amount = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    paid_on = models.DateField(null=True, blank=True)
+    receipt_number = models.CharField(max_length=60, blank=True)
+    waiver_reason = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["fee_id", "changed_at", "id"]
+        indexes = [models.Index(fields=["fee", "changed_at"])]
+
+    def __str__(self) -> str:
+        return f"Fee {self.fee_id}: {self.from_status or '-'} → {self.to_status}"
+
+
+class SectionRequest(models.Model):
+    """A teacher asks to teach an articulated course at their school in a school year.
+
+    The consortium admin approves (the class is created) or declines it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the consortium")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+        CANCELLED = "cancelled", _("Cancelled by the teacher")
+
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="section_requests"
+    )
+    articulation = models.ForeignKey(
+        Articulation, on_delete=models.PROTECT, related_name="section_requests"
+    )
+    high_school = models.ForeignKey(
+        HighSchool, on_delete=models.PROTECT, related_name="section_requests"
+    )
+    academic_year = models.ForeignKey(
+        AcademicYear, on_delete=models.PROTECT, related_name="section_requests"
+    )
+    term = models.CharField(
+        max_length=10, choices=Section.Term.choices, default=Section.Term.FULL_YEAR
+    )
+    section_code = models.CharField(_("period or section"), max_length=20, default="1")
+    note = models.TextField(_("note to the consortium"), blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_note = models.TextField(blank=True)
+    section = models.OneToOneField(
+        Section, null=True, blank=True, on_delete=models.PROTECT, related_name="request"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["teacher", "articulation", "high_school", "academic_year", "section_code"],
+                condition=Q(status="pending"),
+                name="section_request_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "declined", "cancelled"]),
+                name="section_request_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["approved", "declined"])
+                | Q(decided_at__isnull=False, decided_by__isnull=False),
+                name="section_request_decision_recorded",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(section__isnull=False),
+                name="section_request_approved_has_class",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Class request {self.pk} ({self.status})"
+
+
+class StudentMerge(models.Model):
+    """Two records of one student merged into one: what moved, and the decisions taken.
+
+    The merged record stays (marked merged_into, its account deactivated) so both SERS
+    ids keep leading to the same person.
+    """
+
+    survivor = models.ForeignKey(
+        StudentProfile, on_delete=models.PROTECT, related_name="merges_received"
+    )
+    merged = models.OneToOneField(
+        StudentProfile, on_delete=models.PROTECT, related_name="merge_as_merged"
+    )
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    merged_at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField()
+    decisions = models.JSONField(
+        default=list, blank=True, help_text=_("The conflicts found and what staff decided.")
+    )
+    summary = models.JSONField(default=dict, blank=True, help_text=_("What moved."))
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(survivor=models.F("merged")), name="student_merge_two_students"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="student_merge_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Merge {self.merged_id} → {self.survivor_id}"

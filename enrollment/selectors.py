@@ -1,11 +1,26 @@
 """Reads of students, classes and enrollments — always scoped to the user asking."""
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext
@@ -15,6 +30,7 @@ from consortia.models import AcademicYear, ConsortiumPolicy, HighSchool
 from consortia.permissions import (
     NOTHING,
     Access,
+    Capability,
     enrollment_scope,
     get_in_scope,
     section_scope,
@@ -687,3 +703,473 @@ def registration_fee_preview(
         for key, policy in sorted(policies.items(), key=lambda item: item[1].consortium.name)
         if key in keys
     ]
+
+
+# =============================================================================================
+# Staff pages. Each read takes the user's Access and stays inside their scope; each runs
+# in a fixed number of queries whatever the size of the roster, queue or list.
+# =============================================================================================
+
+ENROLLMENT_DISPLAY = (
+    "student__user",
+    "section__articulation__high_school_course",
+    "section__articulation__college",
+    "section__teacher",
+    "section__high_school",
+    "section__academic_year",
+)
+ACTIVE_ORDER = Case(
+    When(status__in=INACTIVE_STATUSES, then=Value(1)), default=Value(0), output_field=IntegerField()
+)
+
+
+def teacher_sections(*, access: Access) -> QuerySet[Section]:
+    """The classes the user teaches (none unless they hold the teacher role)."""
+    if not access.can(Capability.MANAGE_ROSTER):
+        return Section.objects.none()
+    return Section.objects.filter(teacher_id=access.user_id)
+
+
+def teacher_classes(*, access: Access, year: AcademicYear | None) -> list[Section]:
+    """The teacher's classes of a school year, each with its roster counts by status.
+    One query."""
+    if year is None:
+        return []
+    counts = {
+        f"n_{status}": Count("enrollments", filter=Q(enrollments__status=status))
+        for status in S.values
+    }
+    return list(
+        teacher_sections(access=access)
+        .filter(academic_year=year)
+        .select_related(
+            "articulation__high_school_course",
+            "articulation__college",
+            "high_school",
+            "academic_year",
+        )
+        .annotate(**counts)
+        .order_by("articulation__high_school_course__title", "high_school__name", "section_code")
+    )
+
+
+def teacher_section(*, access: Access, section_id: int) -> Section:
+    """One of the teacher's own classes; anyone else's is a 404."""
+    return get_in_scope(
+        Section.objects.select_related(
+            "articulation__high_school_course",
+            "articulation__college",
+            "articulation__consortium",
+            "high_school",
+            "academic_year",
+            "teacher",
+        ),
+        Q(pk__in=teacher_sections(access=access).values("pk")),
+        pk=section_id,
+    )
+
+
+def section_roster(*, section: Section) -> list[Enrollment]:
+    """Every enrollment of a class, students still in it first, by last name. One query."""
+    return list(
+        Enrollment.objects.filter(section=section)
+        .select_related("student__user", "student__high_school")
+        .order_by(ACTIVE_ORDER, "student__legal_last_name", "student__legal_first_name", "pk")
+    )
+
+
+def teacher_enrollment(*, access: Access, enrollment_id: int) -> Enrollment:
+    return get_in_scope(
+        Enrollment.objects.select_related(
+            "student", "section__articulation__high_school_course", "section__high_school"
+        ),
+        Q(section__in=teacher_sections(access=access)),
+        pk=enrollment_id,
+    )
+
+
+def teacher_section_requests(*, access: Access) -> list:
+    from .models import SectionRequest
+
+    return list(
+        SectionRequest.objects.filter(teacher_id=access.user_id)
+        .select_related(
+            "articulation__high_school_course", "high_school", "academic_year", "decided_by"
+        )
+        .order_by("-created_at", "-id")[:50]
+    )
+
+
+def requestable_articulations(*, access: Access, year: AcademicYear | None) -> QuerySet:
+    """Active agreements the teacher is qualified for at one of their schools."""
+    if year is None or not access.teacher_high_school_ids:
+        return Articulation.objects.none()
+    return (
+        Articulation.objects.filter(
+            status=Articulation.Status.ACTIVE,
+            qualifications__teacher_id=access.user_id,
+            high_schools__in=access.teacher_high_school_ids,
+            valid_years__start_date__gte=year.start_date,
+        )
+        .select_related("high_school_course", "college")
+        .distinct()
+        .order_by("high_school_course__title", "agreement_number")
+    )
+
+
+# --- enrollment and student records for staff ---------------------------------------------------
+
+
+def staff_enrollment(*, access: Access, enrollment_id: int) -> Enrollment:
+    """An enrollment in the user's scope with its full history (who, what, when, why)."""
+    return get_in_scope(
+        Enrollment.objects.select_related(
+            *ENROLLMENT_DISPLAY, "section__articulation__consortium", "registered_by"
+        ).prefetch_related(
+            Prefetch(
+                "status_changes",
+                queryset=EnrollmentStatusChange.objects.select_related("changed_by").order_by(
+                    "changed_at", "id"
+                ),
+            ),
+            Prefetch(
+                "section__articulation__college_courses", queryset=CollegeCourse.objects.all()
+            ),
+        ),
+        enrollment_scope(access),
+        pk=enrollment_id,
+    )
+
+
+LOOKUP_LIMIT = 50
+
+
+# Letters staff may type without the accent the legal name has ("lopez" finds "López").
+ACCENT_CLASSES = {
+    "a": "aáàâäãå",
+    "c": "cç",
+    "e": "eéèêë",
+    "i": "iíìîï",
+    "n": "nñ",
+    "o": "oóòôöõ",
+    "u": "uúùûü",
+    "y": "yýÿ",
+}
+
+
+def accent_insensitive_pattern(word: str) -> str:
+    """A regular expression (used case-insensitively) matching `word` with or without
+    accents, on SQLite and PostgreSQL alike."""
+    from .identity import normalize
+
+    plain = normalize(word).replace(" ", "") or word.lower()
+    # Apostrophes, hyphens, periods and spaces may sit between letters: "obrien" finds
+    # "O'Brien", "anamaria" finds "Ana-María".
+    return "[-'\u2019. ]?".join(
+        f"[{ACCENT_CLASSES[c]}]" if c in ACCENT_CLASSES else re.escape(c) for c in plain
+    )
+
+
+def student_lookup(
+    *,
+    access: Access,
+    sers_id: str = "",
+    name: str = "",
+    birth_date: date | None = None,
+    email: str = "",
+) -> list[StudentProfile]:
+    """Students in the user's scope matching every criterion given (at most LOOKUP_LIMIT).
+
+    A name matches when each of its words is in the legal first, middle or last name.
+    """
+    queryset = students_visible(access=access)
+    if sers_id:
+        queryset = queryset.filter(sers_id=sers_id)
+    for word in name.split():
+        pattern = accent_insensitive_pattern(word)
+        queryset = queryset.filter(
+            Q(legal_first_name__iregex=pattern)
+            | Q(legal_middle_name__iregex=pattern)
+            | Q(legal_last_name__iregex=pattern)
+        )
+    if birth_date:
+        queryset = queryset.filter(birth_date=birth_date)
+    if email:
+        queryset = queryset.filter(user__email__iexact=email.strip())
+    return list(
+        queryset.select_related("user", "high_school", "merged_into").order_by(
+            "legal_last_name", "legal_first_name", "pk"
+        )[:LOOKUP_LIMIT]
+    )
+
+
+def staff_student(*, access: Access, student_id: int) -> StudentProfile:
+    return get_in_scope(
+        StudentProfile.objects.select_related(
+            "user", "high_school__district", "merged_into", "merge_as_merged__merged_by"
+        ),
+        student_scope(access),
+        pk=student_id,
+    )
+
+
+def staff_student_enrollments(*, access: Access, student: StudentProfile) -> list[Enrollment]:
+    """The student's enrollments the user may see, newest year first."""
+    return list(
+        enrollments_visible(access=access)
+        .filter(student=student)
+        .select_related(*ENROLLMENT_DISPLAY)
+        .order_by("-section__academic_year__start_date", ACTIVE_ORDER, "pk")
+    )
+
+
+def staff_student_fees(*, student: StudentProfile) -> list[Fee]:
+    """The fees of a student the user may see (their fee status goes with the record)."""
+    return list(
+        Fee.objects.filter(student=student)
+        .select_related("consortium", "academic_year")
+        .order_by("-academic_year__start_date", "consortium__name")
+    )
+
+
+def student_merges(*, student: StudentProfile) -> list:
+    """Merges this record took part in, as survivor or as the merged record."""
+    from .models import StudentMerge
+
+    return list(
+        StudentMerge.objects.filter(Q(survivor=student) | Q(merged=student))
+        .select_related("survivor", "merged", "merged_by")
+        .order_by("-merged_at")
+    )
+
+
+# --- registrars ---------------------------------------------------------------------------------
+
+
+def registrar_enrollments(*, access: Access) -> QuerySet[Enrollment]:
+    """Enrollments in classes of the registrar's colleges."""
+    if not access.can(Capability.TRANSCRIBE):
+        return Enrollment.objects.none()
+    return Enrollment.objects.filter(
+        section__articulation__college_id__in=access.registrar_college_ids
+    )
+
+
+QUEUE_VIEWS = ("ready", "waiting", "transcribed")
+
+
+def registrar_queue(*, access: Access, view: str) -> QuerySet[Enrollment]:
+    """ready: eligible for transcription; waiting: still on the way (with what blocks
+    them, see transcription_blockers); transcribed: marked transcribed."""
+    base = registrar_enrollments(access=access)
+    if view == "ready":
+        queryset = base.filter(eligible_for_transcription_q())
+    elif view == "waiting":
+        queryset = base.filter(
+            Q(status__in=(S.REGISTERED, S.CONFIRMED, S.GRADED))
+            | (Q(status=S.ATTAINED) & ~eligible_for_transcription_q())
+        ).annotate(fee_settled=ExpressionWrapper(fee_settled_q(), output_field=BooleanField()))
+    else:
+        queryset = base.filter(status=S.TRANSCRIBED)
+    return queryset.select_related(*ENROLLMENT_DISPLAY).prefetch_related(
+        Prefetch("section__articulation__college_courses", queryset=CollegeCourse.objects.all())
+    )
+
+
+def transcription_blockers(enrollment: Enrollment) -> list[str]:
+    """Why a registrar cannot transcribe this enrollment yet (needs `fee_settled`)."""
+    blockers = []
+    if enrollment.status in (S.REGISTERED, S.CONFIRMED):
+        blockers.append(gettext("Missing grade"))
+    elif enrollment.status == S.GRADED:
+        blockers.append(gettext("Class not marked complete"))
+    if not getattr(enrollment, "fee_settled", True):
+        blockers.append(gettext("Fee unpaid"))
+    if not enrollment.student.user.email_verified:
+        blockers.append(gettext("Email not verified (profile incomplete)"))
+    return blockers
+
+
+def known_college_student_ids(*, enrollments: list[Enrollment]) -> dict[tuple[int, int], str]:
+    """The college student id each student already has at each college, for pre-filling.
+    One query."""
+    students = {e.student_id for e in enrollments}
+    colleges = {e.section.articulation.college_id for e in enrollments}
+    if not students:
+        return {}
+    known = {}
+    for student_id, college_id, college_student_id in (
+        Enrollment.objects.filter(
+            student_id__in=students,
+            section__articulation__college_id__in=colleges,
+        )
+        .exclude(college_student_id="")
+        .order_by("status_changed_at")
+        .values_list("student_id", "section__articulation__college_id", "college_student_id")
+    ):
+        known[(student_id, college_id)] = college_student_id
+    return known
+
+
+# --- consortium admins --------------------------------------------------------------------------
+
+
+def consortium_fees(*, access: Access) -> QuerySet[Fee]:
+    if not access.can(Capability.RECORD_PAYMENTS):
+        return Fee.objects.none()
+    return Fee.objects.filter(consortium_id__in=access.consortium_ids).select_related(
+        "student__high_school", "consortium", "academic_year"
+    )
+
+
+def unpaid_by_school(*, access: Access, year: AcademicYear | None) -> list[dict]:
+    """Unpaid fees of a school year per high school (of the student). One query."""
+    if year is None:
+        return []
+    return list(
+        consortium_fees(access=access)
+        .filter(academic_year=year, status=Fee.Status.UNPAID, amount__gt=0)
+        .order_by()
+        .values("student__high_school_id", "student__high_school__name")
+        .annotate(n=Count("pk"), total=Sum("amount"))
+        .order_by("student__high_school__name")
+    )
+
+
+def fee_for_admin(*, access: Access, fee_id: int) -> Fee:
+    from .models import FeeChange
+
+    return get_in_scope(
+        consortium_fees(access=access)
+        .select_related("student__user", "recorded_by")
+        .prefetch_related(
+            Prefetch(
+                "changes",
+                queryset=FeeChange.objects.select_related("changed_by").order_by(
+                    "changed_at", "id"
+                ),
+            )
+        ),
+        Q(),
+        pk=fee_id,
+    )
+
+
+def duplicate_queue(*, access: Access) -> QuerySet:
+    """Open pairs of likely duplicates among the consortium's students."""
+    from .models import PossibleDuplicate
+
+    if not access.can(Capability.MERGE_STUDENTS):
+        return PossibleDuplicate.objects.none()
+    ids = access.consortium_ids
+    return (
+        PossibleDuplicate.objects.filter(
+            status=PossibleDuplicate.Status.OPEN,
+            student__merged_into__isnull=True,
+            existing_student__merged_into__isnull=True,
+        )
+        .filter(
+            Q(student__high_school__district__consortium_id__in=ids)
+            | Q(existing_student__high_school__district__consortium_id__in=ids)
+        )
+        .select_related(
+            "student__user",
+            "student__high_school",
+            "existing_student__user",
+            "existing_student__high_school",
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def merge_side(*, access: Access, student_id: int) -> StudentProfile:
+    """One of the two records on the merge page, with what would move. 404 outside scope."""
+    student = get_in_scope(
+        StudentProfile.objects.select_related("user", "high_school", "merged_into"),
+        student_scope(access),
+        pk=student_id,
+    )
+    student.merge_enrollments = list(
+        Enrollment.objects.filter(student=student)
+        .select_related(
+            "section__articulation__high_school_course",
+            "section__academic_year",
+            "section__high_school",
+        )
+        .order_by("-section__academic_year__start_date", "pk")
+    )
+    student.merge_fees = list(
+        Fee.objects.filter(student=student)
+        .select_related("consortium", "academic_year")
+        .order_by("-academic_year__start_date")
+    )
+    return student
+
+
+def pending_section_requests(*, access: Access) -> QuerySet:
+    from .models import SectionRequest
+
+    if not access.can(Capability.MANAGE_TEACHERS):
+        return SectionRequest.objects.none()
+    return (
+        SectionRequest.objects.filter(articulation__consortium_id__in=access.consortium_ids)
+        .select_related(
+            "teacher",
+            "articulation__high_school_course",
+            "articulation__college",
+            "high_school",
+            "academic_year",
+            "decided_by",
+        )
+        .order_by(
+            Case(
+                When(status="pending", then=Value(0)), default=Value(1), output_field=IntegerField()
+            ),
+            "-created_at",
+        )
+    )
+
+
+def consortium_work_counts(*, access: Access, year: AcademicYear | None) -> dict[str, int]:
+    """The numbers on the consortium work page. Three queries."""
+    from .models import SectionRequest
+
+    unpaid = (
+        consortium_fees(access=access)
+        .filter(academic_year=year, status=Fee.Status.UNPAID, amount__gt=0)
+        .count()
+        if year
+        else 0
+    )
+    return {
+        "unpaid": unpaid,
+        "duplicates": duplicate_queue(access=access).count(),
+        "requests": pending_section_requests(access=access)
+        .filter(status=SectionRequest.Status.PENDING)
+        .count(),
+    }
+
+
+def late_registration_sections(
+    *, access: Access, student: StudentProfile, year: AcademicYear | None
+) -> list[Section]:
+    """This year's classes staff may register the student for: the student's school, the
+    skills centers serving their district, and (consortium admins) any class of their
+    consortium."""
+    if year is None:
+        return []
+    schools = Q(high_school_id=student.high_school_id) | Q(
+        high_school__served_districts=student.high_school.district_id
+    )
+    if access.consortium_ids:
+        schools |= Q(articulation__consortium_id__in=access.consortium_ids)
+    return list(
+        Section.objects.filter(
+            schools,
+            academic_year=year,
+            articulation__status=Articulation.Status.ACTIVE,
+        )
+        .select_related("articulation__high_school_course", "high_school", "teacher")
+        .distinct()
+        .order_by("high_school__name", "articulation__high_school_course__title", "section_code")
+    )

@@ -1,7 +1,9 @@
-"""Thin Celery wrappers for the student emails: take ids, call one service.
+"""Thin Celery wrappers for the student emails and the staff jobs: take ids, call one
+service.
 
-Safe to run twice: the welcome and confirmation emails are sent once (SentEmail), and
-a verification email is only sent while the address is still unconfirmed.
+Safe to run twice: the welcome, confirmation, notification and reminder emails are sent
+once (SentEmail), and a verification email is only sent while the address is still
+unconfirmed.
 """
 
 from celery import shared_task
@@ -24,3 +26,32 @@ def send_registration_confirmation(student_id: int, enrollment_ids: list[int]) -
     return services.enrollment_send_registration_confirmation(
         student_id=student_id, enrollment_ids=enrollment_ids
     )
+
+
+# --- staff workflows --------------------------------------------------------------------------
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_student_notifications(event: str, enrollment_ids: list[int]) -> int:
+    """Grade posted, credit eligible or transcribed: one email per enrollment, sent once."""
+    return sum(
+        services.student_notify(event=event, enrollment_id=enrollment_id)
+        for enrollment_id in enrollment_ids
+    )
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def send_deadline_reminders() -> dict[str, int]:
+    """Celery beat, daily: registration, payment and grading deadline reminders."""
+    return services.deadline_reminders_send()
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def send_credit_eligible_notices() -> int:
+    """Celery beat, daily: credit that became eligible without a staff action."""
+    return services.credit_eligible_sweep()
+
+
+@shared_task(acks_late=True)
+def scan_for_duplicates(consortium_id: int) -> int:
+    return services.duplicate_scan(consortium_id=consortium_id)

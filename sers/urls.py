@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("consortia.urls")),
+    path("", include("consortia.twofactor")),
     path("", include("reports.urls")),
     path("articulations/", include("articulations.urls")),
     path("", include("enrollment.urls")),

@@ -37,9 +37,12 @@ from enrollment.models import (
     Enrollment,
     EnrollmentStatusChange,
     Fee,
+    FeeChange,
     IdentityChange,
     PossibleDuplicate,
     Section,
+    SectionRequest,
+    StudentMerge,
     StudentProfile,
 )
 from enrollment.services import enrollment_change_status
@@ -141,6 +144,33 @@ def _identity_change():
     )
 
 
+def _fee_change():
+    fee = f.FeeFactory()
+    return FeeChange.objects.create(
+        fee=fee, from_status="unpaid", to_status="waived", waiver_reason="Foster youth"
+    )
+
+
+def _section_request():
+    section = f.SectionFactory()
+    return SectionRequest.objects.create(
+        teacher=section.teacher,
+        articulation=section.articulation,
+        high_school=section.high_school,
+        academic_year=section.academic_year,
+        section_code=f"R{next(_numbers)}",
+    )
+
+
+def _student_merge():
+    return StudentMerge.objects.create(
+        survivor=f.StudentProfileFactory(),
+        merged=f.StudentProfileFactory(),
+        merged_by=f.UserFactory(),
+        reason="Signed up twice",
+    )
+
+
 # One more row of each model registered in the admin.
 BUILDERS = {
     User: _user,
@@ -169,6 +199,9 @@ BUILDERS = {
     RolloverRun: _rollover_run,
     PossibleDuplicate: _possible_duplicate,
     IdentityChange: _identity_change,
+    FeeChange: _fee_change,
+    SectionRequest: _section_request,
+    StudentMerge: _student_merge,
     AccessLogEntry: _access_log_entry,
     AccessLogStudent: lambda: _access_log_entry().students.get(),
     ReportJob: _report_job,
@@ -184,6 +217,9 @@ READ_ONLY = [
     RolloverRun,
     PossibleDuplicate,
     IdentityChange,
+    FeeChange,
+    SectionRequest,
+    StudentMerge,
     AccessLogEntry,
     AccessLogStudent,
     ReportJob,

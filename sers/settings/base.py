@@ -1,9 +1,11 @@
 """Settings shared by every environment. Values come from environment variables."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.utils.csp import CSP
 
 from .env import env_bool, env_int, env_list, env_str
 
@@ -30,6 +32,10 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "consortia",
     "articulations",
     "enrollment",
@@ -38,15 +44,22 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "consortia.security.NulByteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The 12-hour session limit and no-store, then the two-step gate (consortia/).
+    "consortia.security.SessionSecurityMiddleware",
+    "consortia.twofactor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sers.urls"
@@ -60,6 +73,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -88,6 +102,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "consortia.User"
+# django-axes first: it refuses sign-in while an account or an address is locked out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -102,9 +121,11 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 8},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "consortia.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
+    {"NAME": "consortia.validators.DecoratedCommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# No forced password changes (ASVS 2.1.10): a password changes when it may be known.
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
@@ -154,14 +175,65 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # one day
 
 # Sessions: idle timeout renewed on each request; browser close ends the session.
+# Kept in the database, so that deactivating an account can end its sessions.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # htmx reads the token from the page (base.html), not the cookie
+# However active, a session ends this long after signing in (consortia/security.py).
+SERS_SESSION_MAX_SECONDS = 12 * 60 * 60
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (Django's own middleware). Scripts only from this site, with the
+# request's nonce; no inline script or style, no plugins, no <base>, no framing. Bootstrap
+# draws some icons from data: SVG images in its CSS. A check (consortia/security.py) fails
+# `manage.py check` if this is emptied or loosened.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# Sign-in throttling (django-axes, tuned in consortia/security.py): failures are counted
+# per account and, separately, per address, over AXES_COOLOFF_TIME. A school signs in from
+# one address, so its limit is higher. Unknown accounts count like existing ones.
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = 5  # per account
+SERS_LOGIN_FAILURES_PER_ADDRESS = 100
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "consortia.security.throttle_username"
+AXES_CLIENT_IP_CALLABLE = "consortia.security.client_ip"
+AXES_HANDLER = "consortia.security.ThrottleHandler"
+AXES_LOCKOUT_CALLABLE = "consortia.security.lockout_response"
+AXES_RESET_ON_SUCCESS = False  # else signing in to one's own account clears an address's count
+AXES_DISABLE_ACCESS_LOG = True  # no history of successful sign-ins with addresses in it
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "code"]
+# Lockouts end by themselves after AXES_COOLOFF_TIME (or `manage.py axes_reset_ip <address>`);
+# the records hold only hashes and addresses, nothing to browse in the admin.
+AXES_ENABLE_ADMIN = False
+# Reverse proxies in front of the app that append to X-Forwarded-For (production: 1).
+SERS_PROXY_COUNT = env_int("SERS_PROXY_COUNT", 0)
+
+# Two-step sign-in (consortia/twofactor.py): required for the roles that see many
+# students' records. Production always requires it.
+SERS_TWO_FACTOR_REQUIRED = env_bool("SERS_TWO_FACTOR_REQUIRED", True)
+OTP_TOTP_ISSUER = "SERS"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Celery: with no REDIS_URL, tasks run in-process (the embedded demo and tests).
 REDIS_URL = env_str("REDIS_URL", "")
@@ -206,6 +278,16 @@ CELERY_BEAT_SCHEDULE["reports-expire-files"] = {
     "task": "reports.tasks.expire_report_files",
     "schedule": crontab(hour=3, minute=30),
 }
+# Staff workflows (enrollment app): deadline reminders (registration, payment, grading)
+# and credit-eligible notices, each email sent once however often the job runs.
+CELERY_BEAT_SCHEDULE["enrollment-deadline-reminders"] = {
+    "task": "enrollment.tasks.send_deadline_reminders",
+    "schedule": crontab(hour=7, minute=0),
+}
+CELERY_BEAT_SCHEDULE["enrollment-credit-eligible-notices"] = {
+    "task": "enrollment.tasks.send_credit_eligible_notices",
+    "schedule": crontab(hour=7, minute=30),
+}
 
 CACHES = {
     "default": (
@@ -223,6 +305,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Uploaded spreadsheets (sers/uploads.py): the largest file accepted.
+SERS_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 
 SERS_SITE_NAME = "SERS"
 SERS_BASE_URL = env_str("SERS_BASE_URL", "http://localhost:8000")

@@ -16,6 +16,10 @@ if EMAIL_BACKEND_PATH.endswith(("console.EmailBackend", "locmem.EmailBackend")):
     raise ImproperlyConfigured("Production needs a real EMAIL_BACKEND (SMTP) to reach students.")
 if not REDIS_URL:
     raise ImproperlyConfigured("Production needs REDIS_URL for Celery and the cache.")
+if not env_bool("SERS_TWO_FACTOR_REQUIRED", True):
+    raise ImproperlyConfigured(
+        "Two-step sign-in stays required in production for the roles that see many students."
+    )
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -25,3 +29,6 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+SERS_TWO_FACTOR_REQUIRED = True
+# docker-compose.yml puts one TLS proxy in front of the app (client addresses for throttling).
+SERS_PROXY_COUNT = env_int("SERS_PROXY_COUNT", 1)

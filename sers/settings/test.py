@@ -16,3 +16,8 @@ MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
 # Serve static files straight from the app folders; no collectstatic needed.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Most tests sign in with force_login or Client.login (which gives django-axes no request)
+# and test pages, not the sign-in: the throttling and the two-step requirement are off
+# here, and tests/trust/ turns each on to test it (and that base/production keep it on).
+AXES_ENABLED = False
+SERS_TWO_FACTOR_REQUIRED = False

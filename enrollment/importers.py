@@ -1,0 +1,619 @@
+"""CSV uploads from staff: a class roster with grades, fee payments, posted credits.
+
+Every upload is checked completely before anything changes, and applied in one
+transaction: all of it or none of it. Each bad line is named with its line number
+(the header is line 1). Rows are matched to students by SERS id, or by legal first
+name, last name and birth date; a row that matches no one or more than one person is
+listed, never guessed. Files may be UTF-8 (with or without a byte-order mark) or
+Windows-1252 (what spreadsheet programs on Windows save), comma-, semicolon- or
+tab-separated, up to MAX_UPLOAD_BYTES (checked by sers.uploads.check_upload).
+"""
+
+import csv
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from consortia.permissions import Access
+from sers.uploads import check_upload
+
+from . import selectors, services
+from .identity import identities_match
+from .identity import normalize as normalize_name
+from .models import Enrollment, EnrollmentStatus, Fee, MatchKind, Section, StudentProfile
+
+logger = logging.getLogger(__name__)
+
+S = EnrollmentStatus
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+MAX_ROWS = 10_000
+
+# Column names as they appear in exports, normalized (lower case, words joined by "_").
+HEADER_ALIASES: dict[str, str] = {
+    "sers_id": "sers_id",
+    "sersid": "sers_id",
+    "sers": "sers_id",
+    "sers_number": "sers_id",
+    "first_name": "first_name",
+    "legal_first_name": "first_name",
+    "first": "first_name",
+    "given_name": "first_name",
+    "middle_name": "middle_name",
+    "legal_middle_name": "middle_name",
+    "last_name": "last_name",
+    "legal_last_name": "last_name",
+    "last": "last_name",
+    "surname": "last_name",
+    "family_name": "last_name",
+    "birth_date": "birth_date",
+    "birthdate": "birth_date",
+    "date_of_birth": "birth_date",
+    "dob": "birth_date",
+    "grade": "grade",
+    "final_grade": "grade",
+    "mark": "grade",
+    "course": "course",
+    "college_course": "course",
+    "course_code": "course",
+    "college_student_id": "college_student_id",
+    "college_id": "college_student_id",
+    "ctclink_id": "college_student_id",
+    "emplid": "college_student_id",
+    "posted_on": "posted_on",
+    "posting_date": "posted_on",
+    "date_posted": "posted_on",
+    "transcribed_on": "posted_on",
+    "status": "status",
+    "amount": "paid_amount",
+    "paid_amount": "paid_amount",
+    "paid_on": "paid_on",
+    "payment_date": "paid_on",
+    "date_paid": "paid_on",
+    "receipt": "receipt_number",
+    "receipt_number": "receipt_number",
+    "receipt_no": "receipt_number",
+    "waiver_reason": "waiver_reason",
+    "reason": "waiver_reason",
+}
+
+
+class UploadError(ValidationError):
+    """The file as a whole cannot be read (size, encoding, format, missing columns)."""
+
+
+@dataclass
+class LineProblem:
+    line: int
+    message: str
+    candidates: list[str] = field(default_factory=list)  # SERS ids, for ambiguous rows
+    code: str = ""  # "unmatched" when the row names no one we know here
+
+
+@dataclass
+class ImportResult:
+    """What an upload found: every problem (then nothing was changed) or what it did."""
+
+    rows: int = 0
+    problems: list[LineProblem] = field(default_factory=list)
+    applied: int = 0
+    skipped: list[LineProblem] = field(default_factory=list)  # harmless: already done
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class Row:
+    line: int
+    values: dict[str, str]
+
+    def get(self, name: str) -> str:
+        return (self.values.get(name) or "").strip()
+
+
+# --- reading the file ---------------------------------------------------------------------------
+
+
+def read_rows(upload, *, required: list[set[str]]) -> list[Row]:
+    """The non-empty rows of an uploaded CSV, with normalized column names.
+
+    `required` lists alternatives: each set is a group of columns that must all be
+    there, and at least one group must be (e.g. SERS id, or names and birth date).
+    """
+    # Size, encoding (UTF-8 with or without BOM, Windows-1252) and "is it really text"
+    # are checked the same way for every upload in SERS.
+    text = check_upload(upload, kinds=("csv",), max_bytes=MAX_UPLOAD_BYTES).text
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample.splitlines()[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        raise UploadError(_("The file has no header line.")) from None
+    columns = [HEADER_ALIASES.get(_column_key(name), _column_key(name)) for name in header]
+    if not any(all(c in columns for c in group) for group in required):
+        wanted = " " + _("or") + " "
+        raise UploadError(
+            _("The first line must name the columns: %(columns)s.")
+            % {"columns": wanted.join(", ".join(sorted(group)) for group in required)}
+        )
+    rows: list[Row] = []
+    try:
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise UploadError(
+                    _("The file has more than %(n)s rows. Split it into smaller files.")
+                    % {"n": MAX_ROWS}
+                )
+            rows.append(Row(reader.line_num, dict(zip(columns, values, strict=False))))
+    except csv.Error as error:
+        raise UploadError(
+            _("Line %(line)s cannot be read as CSV: %(error)s")
+            % {"line": reader.line_num, "error": error}
+        ) from None
+    if not rows:
+        raise UploadError(_("The file has a header but no rows."))
+    return rows
+
+
+def _column_key(name: str) -> str:
+    return "_".join(re.sub(r"[^0-9a-z]+", " ", name.strip().lower().lstrip("\ufeff")).split())
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%Y/%m/%d")
+
+
+def parse_date(value: str) -> date:
+    value = value.strip()
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(
+        _("“%(value)s” is not a date: write it as 2009-04-12 or 4/12/2009.") % {"value": value}
+    )
+
+
+# --- matching rows to students ------------------------------------------------------------------
+
+
+class StudentMatcher:
+    """Finds the one student a row means among `students`, by SERS id or by legal name
+    and birth date. A merged record's SERS id leads to the student it was merged into."""
+
+    def __init__(self, students: list[StudentProfile]):
+        self.by_sers = {s.sers_id: s for s in students}
+        self.by_identity: dict[tuple, list[StudentProfile]] = {}
+        for student in students:
+            for key in self._keys(
+                student.legal_first_name,
+                student.legal_middle_name,
+                student.legal_last_name,
+                student.birth_date,
+            ):
+                bucket = self.by_identity.setdefault(key, [])
+                if student not in bucket:
+                    bucket.append(student)
+        self.merged: dict[str, str] = {}
+
+    @staticmethod
+    def _keys(first, middle, last, birth_date):
+        first_n, last_n = normalize_name(first), normalize_name(last)
+        keys = {(first_n, last_n, birth_date)}
+        if middle:
+            keys.add((normalize_name(f"{first} {middle}"), last_n, birth_date))
+        return keys
+
+    def load_merged(self, sers_ids: set[str]) -> None:
+        """Map SERS ids of merged records to their survivors' ids. One query."""
+        self.merged = dict(
+            StudentProfile.objects.filter(
+                sers_id__in=sers_ids, merged_into__isnull=False
+            ).values_list("sers_id", "merged_into__sers_id")
+        )
+
+    def match(self, row: Row) -> StudentProfile | LineProblem:
+        sers_id = re.sub(r"\D", "", row.get("sers_id"))
+        first, last = row.get("first_name"), row.get("last_name")
+        if sers_id:
+            sers_id = self.merged.get(sers_id, sers_id)
+            student = self.by_sers.get(sers_id)
+            if student is None:
+                return LineProblem(
+                    row.line,
+                    _("No student with SERS id %(id)s here.") % {"id": row.get("sers_id")},
+                    code="unmatched",
+                )
+            if first and last:
+                kind = identities_match_names(student, first, last)
+                if kind not in (MatchKind.SAME, MatchKind.VARIANT):
+                    return LineProblem(
+                        row.line,
+                        _(
+                            "SERS id %(id)s belongs to a student with another name. Check "
+                            "the id and the name."
+                        )
+                        % {"id": sers_id},
+                    )
+            return student
+        birth = row.get("birth_date")
+        if not (first and last and birth):
+            return LineProblem(
+                row.line, _("Give a SERS id, or the legal first and last name and birth date.")
+            )
+        try:
+            birth_date = parse_date(birth)
+        except ValueError as error:
+            return LineProblem(row.line, str(error))
+        found: list[StudentProfile] = []
+        for key in self._keys(first, row.get("middle_name"), last, birth_date):
+            for student in self.by_identity.get(key, []):
+                if student not in found:
+                    found.append(student)
+        if not found:
+            return LineProblem(
+                row.line,
+                _("No student here named %(name)s, born %(date)s.")
+                % {"name": f"{first} {last}", "date": birth_date.isoformat()},
+                code="unmatched",
+            )
+        if len(found) > 1:
+            return LineProblem(
+                row.line,
+                _("More than one student matches %(name)s, born %(date)s: add the SERS id.")
+                % {"name": f"{first} {last}", "date": birth_date.isoformat()},
+                candidates=sorted(s.sers_id for s in found),
+            )
+        return found[0]
+
+
+def identities_match_names(student: StudentProfile, first: str, last: str):
+    from .identity import Identity
+
+    return identities_match(
+        Identity(first_name=first, last_name=last),
+        Identity(
+            first_name=student.legal_first_name,
+            middle_name=student.legal_middle_name,
+            last_name=student.legal_last_name,
+        ),
+    )
+
+
+def _duplicate_check(seen: dict, key, row: Row, result: ImportResult) -> bool:
+    if key in seen:
+        result.problems.append(
+            LineProblem(
+                row.line,
+                _("The same student is on line %(line)s too.") % {"line": seen[key]},
+            )
+        )
+        return True
+    seen[key] = row.line
+    return False
+
+
+# --- a teacher's roster and grades --------------------------------------------------------------
+
+
+def roster_import(*, actor, section: Section, upload, today: date | None = None) -> ImportResult:
+    """A class list from the school's student information system: students on it who are
+    registered get confirmed; a grade in the row is entered too. Students must already be
+    registered in SERS for the class (a row for anyone else is a problem, not a guess)."""
+    rows = read_rows(upload, required=[{"sers_id"}, {"first_name", "last_name", "birth_date"}])
+    result = ImportResult(rows=len(rows))
+    enrollments = (
+        Enrollment.objects.filter(section=section)
+        .exclude(status__in=(S.WITHDRAWN, S.REMOVED))
+        .select_related("student")
+    )
+    by_student = {e.student_id: e for e in enrollments}
+    matcher = StudentMatcher([e.student for e in by_student.values()])
+    matcher.load_merged({re.sub(r"\D", "", r.get("sers_id")) for r in rows if r.get("sers_id")})
+    confirm: list[int] = []
+    grades: dict[int, str] = {}
+    seen: dict[int, int] = {}
+    for row in rows:
+        match = matcher.match(row)
+        if isinstance(match, LineProblem):
+            if match.code == "unmatched":
+                match.message += " " + _(
+                    "They must register for this class in SERS first, or remove the line."
+                )
+            result.problems.append(match)
+            continue
+        if _duplicate_check(seen, match.pk, row, result):
+            continue
+        enrollment = by_student[match.pk]
+        raw = row.get("grade")
+        if raw:
+            checked = services.grade_check(articulation=section.articulation, raw=raw)
+            if checked.error:
+                result.problems.append(LineProblem(row.line, checked.error))
+                continue
+            if enrollment.status not in services.GRADABLE_STATUSES:
+                result.problems.append(
+                    LineProblem(
+                        row.line,
+                        _("%(sers)s is %(status)s: the grade cannot change here.")
+                        % {"sers": match.sers_id, "status": S(enrollment.status).label.lower()},
+                    )
+                )
+                continue
+            if not (enrollment.status == S.GRADED and enrollment.grade == checked.grade):
+                grades[enrollment.pk] = checked.grade
+        elif enrollment.status == S.REGISTERED:
+            confirm.append(enrollment.pk)
+        else:
+            result.skipped.append(
+                LineProblem(
+                    row.line,
+                    _("%(sers)s: already %(status)s.")
+                    % {"sers": match.sers_id, "status": S(enrollment.status).label.lower()},
+                )
+            )
+    if result.problems:
+        return result
+    with transaction.atomic():
+        if confirm:
+            services.roster_confirm(actor=actor, section_id=section.pk, enrollment_ids=confirm)
+        if grades:
+            services.grades_save(actor=actor, section_id=section.pk, grades=grades, today=today)
+    result.applied = len(confirm) + len(grades)
+    logger.info("roster upload: section_id=%s applied=%s", section.pk, result.applied)
+    return result
+
+
+# --- consortium fees ----------------------------------------------------------------------------
+
+
+def fee_import(
+    *,
+    actor,
+    access: Access,
+    academic_year,
+    upload,
+    default_status: str,
+    default_paid_on: date | None,
+    default_receipt_number: str = "",
+    default_waiver_reason: str = "",
+    today: date | None = None,
+) -> ImportResult:
+    """Payments or waivers for many students of a school year (CSV of SERS ids, with
+    optional status, amount, paid_on, receipt_number and waiver_reason columns)."""
+    rows = read_rows(upload, required=[{"sers_id"}, {"first_name", "last_name", "birth_date"}])
+    result = ImportResult(rows=len(rows))
+    fees = list(
+        selectors.consortium_fees(access=access)
+        .filter(academic_year=academic_year)
+        .select_related("student")
+    )
+    by_student: dict[int, list[Fee]] = {}
+    for fee in fees:
+        by_student.setdefault(fee.student_id, []).append(fee)
+    matcher = StudentMatcher([fees_of[0].student for fees_of in by_student.values()])
+    matcher.load_merged({re.sub(r"\D", "", r.get("sers_id")) for r in rows if r.get("sers_id")})
+    planned: list[tuple[Row, dict]] = []
+    seen: dict[int, int] = {}
+    for row in rows:
+        match = matcher.match(row)
+        if isinstance(match, LineProblem):
+            if match.code == "unmatched":
+                match.message += " " + _("(No fee of this school year in your consortium.)")
+            result.problems.append(match)
+            continue
+        if _duplicate_check(seen, match.pk, row, result):
+            continue
+        student_fees = by_student[match.pk]
+        if len(student_fees) > 1:
+            result.problems.append(
+                LineProblem(
+                    row.line,
+                    _("%(sers)s has fees with several consortia: record this one on its page.")
+                    % {"sers": match.sers_id},
+                )
+            )
+            continue
+        status = (row.get("status") or default_status).lower()
+        values = {"fee_id": student_fees[0].pk, "status": status}
+        try:
+            if status == Fee.Status.PAID:
+                raw_amount = row.get("paid_amount").lstrip("$")
+                values["paid_amount"] = Decimal(raw_amount) if raw_amount else None
+                raw_date = row.get("paid_on")
+                values["paid_on"] = parse_date(raw_date) if raw_date else default_paid_on
+                values["receipt_number"] = row.get("receipt_number") or default_receipt_number
+            elif status == Fee.Status.WAIVED:
+                values["waiver_reason"] = row.get("waiver_reason") or default_waiver_reason
+            else:
+                raise ValueError(_("Status must be paid or waived, not “%(s)s”.") % {"s": status})
+        except (InvalidOperation, ValueError) as error:
+            message = (
+                str(error) if isinstance(error, ValueError) else _("The amount is not a number.")
+            )
+            result.problems.append(LineProblem(row.line, message))
+            continue
+        planned.append((row, values))
+    if result.problems:
+        return result
+    # The fee service's own rules decide each row; any refusal undoes the whole file.
+    with transaction.atomic():
+        for row, values in planned:
+            try:
+                with transaction.atomic():
+                    before = Fee.objects.get(pk=values["fee_id"]).updated_at
+                    fee = services.fee_record(actor=actor, today=today, **values)
+            except ValidationError as error:
+                result.problems.append(LineProblem(row.line, " ".join(error.messages)))
+                continue
+            if fee.updated_at == before:
+                result.skipped.append(LineProblem(row.line, _("Already recorded.")))
+            else:
+                result.applied += 1
+        if result.problems:
+            transaction.set_rollback(True)
+            result.applied = 0
+            result.skipped = []
+    logger.info("fee upload: applied=%s problems=%s", result.applied, len(result.problems))
+    return result
+
+
+# --- a college's posted credits -----------------------------------------------------------------
+
+
+def _course_key(code: str) -> str:
+    return re.sub(r"[^0-9A-Z&]", "", code.upper())
+
+
+def posted_credits_import(
+    *,
+    actor,
+    access: Access,
+    upload,
+    default_posted_on: date | None,
+    today: date | None = None,
+) -> ImportResult:
+    """The college's file of posted credits: SERS id (or legal name and birth date),
+    college course code, college student id and, optionally, the posting date. Matched
+    rows are marked transcribed; credits already transcribed are skipped."""
+    from .selectors import eligible_for_transcription_q, fee_settled_q
+
+    rows = read_rows(
+        upload,
+        required=[
+            {"sers_id", "course", "college_student_id"},
+            {"first_name", "last_name", "birth_date", "course", "college_student_id"},
+        ],
+    )
+    today = today or timezone.localdate()
+    result = ImportResult(rows=len(rows))
+    enrollments = list(
+        selectors.registrar_enrollments(access=access)
+        .filter(status__in=(S.ATTAINED, S.TRANSCRIBED))
+        .annotate(
+            eligible=ExpressionWrapper(eligible_for_transcription_q(), output_field=BooleanField()),
+            fee_settled=ExpressionWrapper(fee_settled_q(), output_field=BooleanField()),
+        )
+        .select_related("student__user", "section__academic_year", "section__high_school")
+        .prefetch_related("section__articulation__college_courses")
+    )
+    by_student: dict[int, list[Enrollment]] = {}
+    for enrollment in enrollments:
+        by_student.setdefault(enrollment.student_id, []).append(enrollment)
+    matcher = StudentMatcher([items[0].student for items in by_student.values()])
+    matcher.load_merged({re.sub(r"\D", "", r.get("sers_id")) for r in rows if r.get("sers_id")})
+    planned: dict[date, dict[int, str]] = {}
+    seen: dict[int, int] = {}
+    for row in rows:
+        match = matcher.match(row)
+        if isinstance(match, LineProblem):
+            if match.code == "unmatched":
+                match.message += " " + _("(No attained credit at your college.)")
+            result.problems.append(match)
+            continue
+        course = _course_key(row.get("course"))
+        college_student_id = row.get("college_student_id")
+        if not course or not college_student_id:
+            result.problems.append(
+                LineProblem(row.line, _("Give the college course and the college student id."))
+            )
+            continue
+        candidates = [
+            e
+            for e in by_student[match.pk]
+            if course in {_course_key(c.code) for c in e.section.articulation.college_courses.all()}
+        ]
+        open_ = [e for e in candidates if e.status == S.ATTAINED]
+        if not candidates:
+            result.problems.append(
+                LineProblem(
+                    row.line,
+                    _("%(sers)s has no attained credit for %(course)s at your college.")
+                    % {"sers": match.sers_id, "course": row.get("course")},
+                )
+            )
+            continue
+        if not open_:
+            result.skipped.append(
+                LineProblem(
+                    row.line,
+                    _("%(sers)s %(course)s: already transcribed.")
+                    % {"sers": match.sers_id, "course": row.get("course")},
+                )
+            )
+            continue
+        if len(open_) > 1:
+            result.problems.append(
+                LineProblem(
+                    row.line,
+                    _(
+                        "%(sers)s has %(course)s in several school years (%(years)s): mark "
+                        "these in the queue instead."
+                    )
+                    % {
+                        "sers": match.sers_id,
+                        "course": row.get("course"),
+                        "years": ", ".join(e.section.academic_year.code for e in open_),
+                    },
+                )
+            )
+            continue
+        enrollment = open_[0]
+        if _duplicate_check(seen, enrollment.pk, row, result):
+            continue
+        if not enrollment.eligible:
+            reasons = selectors.transcription_blockers(enrollment) or [_("not ready to transcribe")]
+            result.problems.append(
+                LineProblem(
+                    row.line,
+                    _("%(sers)s %(course)s is not ready: %(reasons)s.")
+                    % {
+                        "sers": match.sers_id,
+                        "course": row.get("course"),
+                        "reasons": ", ".join(reasons).lower(),
+                    },
+                )
+            )
+            continue
+        raw_date = row.get("posted_on")
+        try:
+            posted_on = parse_date(raw_date) if raw_date else default_posted_on
+        except ValueError as error:
+            result.problems.append(LineProblem(row.line, str(error)))
+            continue
+        if posted_on is None:
+            result.problems.append(
+                LineProblem(row.line, _("Give the posting date (in the file or on the form)."))
+            )
+            continue
+        if posted_on > today:
+            result.problems.append(
+                LineProblem(row.line, _("The posting date cannot be in the future."))
+            )
+            continue
+        planned.setdefault(posted_on, {})[enrollment.pk] = college_student_id
+    if result.problems:
+        return result
+    with transaction.atomic():
+        for posted_on, items in sorted(planned.items()):
+            result.applied += services.enrollments_transcribe(
+                actor=actor, college_student_ids=items, transcribed_on=posted_on, today=today
+            )
+    logger.info("posted credits upload: applied=%s", result.applied)
+    return result
