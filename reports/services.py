@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from consortia import security
 from consortia.models import AcademicYear, College, Role, User
 from consortia.permissions import Capability, access_for
 from consortia.services import email_send_once
@@ -32,11 +33,11 @@ logger = logging.getLogger(__name__)
 
 
 def client_ip(request) -> str | None:
-    """The client address as the proxy in front of the app reports it."""
+    """The client address, read as sign-in throttling reads it: the left-most entry of
+    X-Forwarded-For is the client's own claim, so the log must not trust it."""
     if request is None:
         return None
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR") or None
+    return security.client_ip(request)
 
 
 def access_log_record(
