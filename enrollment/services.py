@@ -807,14 +807,22 @@ def enrollment_register(
             refusal = None
         if refusal:
             raise RegistrationRefused(refusal[1], code=refusal[0])
-        active = Enrollment.objects.filter(student=student).exclude(status__in=INACTIVE_STATUSES)
-        if active.filter(section=section).exists():
+        # One read decides both refusals, so a registration committed by a concurrent
+        # request between two reads cannot be worded as "another teacher".
+        registered_section_ids = set(
+            Enrollment.objects.filter(
+                student=student,
+                section__articulation=articulation,
+                section__academic_year=section.academic_year_id,
+            )
+            .exclude(status__in=INACTIVE_STATUSES)
+            .values_list("section_id", flat=True)
+        )
+        if section.pk in registered_section_ids:
             raise RegistrationRefused(
                 _("You are already registered for this class."), code="duplicate"
             )
-        if active.filter(
-            section__articulation=articulation, section__academic_year=section.academic_year_id
-        ).exists():
+        if registered_section_ids:
             raise RegistrationRefused(
                 _(
                     "You are already registered for this course with another teacher. "
@@ -2190,6 +2198,21 @@ def students_merge(
     return record
 
 
+def _fee_history_note(fee, *, note: str, actor) -> None:
+    """A history line that records a merge step on a fee without changing its status."""
+    FeeChange.objects.create(
+        fee=fee,
+        from_status=fee.status,
+        to_status=fee.status,
+        paid_amount=fee.paid_amount,
+        paid_on=fee.paid_on,
+        receipt_number=fee.receipt_number,
+        waiver_reason=fee.waiver_reason,
+        note=note,
+        changed_by=actor,
+    )
+
+
 def _merge_fees(*, actor, survivor, merged, decisions, label) -> list[dict]:
     """Move the merged record's fees; where both have one for a consortium and year, keep
     one (paid over waived over unpaid, or staff's choice between two payments) and carry
@@ -2203,17 +2226,7 @@ def _merge_fees(*, actor, survivor, merged, decisions, label) -> list[dict]:
         other = survivor_fees.get(key)
         if other is None:
             Fee.objects.filter(pk=fee.pk).update(student=survivor)
-            FeeChange.objects.create(
-                fee=fee,
-                from_status=fee.status,
-                to_status=fee.status,
-                paid_amount=fee.paid_amount,
-                paid_on=fee.paid_on,
-                receipt_number=fee.receipt_number,
-                waiver_reason=fee.waiver_reason,
-                note=label,
-                changed_by=actor,
-            )
+            _fee_history_note(fee, note=label, actor=actor)
             result.append({"fee": fee.pk, "action": "moved"})
             continue
         if fee.status == other.status == Fee.Status.PAID:
@@ -2237,17 +2250,7 @@ def _merge_fees(*, actor, survivor, merged, decisions, label) -> list[dict]:
         drop.delete()
         if keep_merged:
             Fee.objects.filter(pk=keep.pk).update(student=survivor)
-        FeeChange.objects.create(
-            fee=keep,
-            from_status=keep.status,
-            to_status=keep.status,
-            paid_amount=keep.paid_amount,
-            paid_on=keep.paid_on,
-            receipt_number=keep.receipt_number,
-            waiver_reason=keep.waiver_reason,
-            note=dropped,
-            changed_by=actor,
-        )
+        _fee_history_note(keep, note=dropped, actor=actor)
         result.append(
             {
                 "fee": keep.pk,

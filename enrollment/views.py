@@ -1031,37 +1031,48 @@ def teacher_complete(request, pk: int):
     )
 
 
+def _upload_apply(request, form, run_import, applied_message):
+    """Run an all-or-nothing file import from a valid upload form and report the outcome.
+
+    `run_import(cleaned_data)` returns an import result; `applied_message(count)` words the
+    success. Returns (result, status): 400 when the form, the file or any line is refused.
+    """
+    if request.method != "POST":
+        return None, 200
+    if not form.is_valid():
+        return None, 400
+    try:
+        result = run_import(form.cleaned_data)
+    except ValidationError as error:
+        form.add_error("file", error)
+        return None, 400
+    if not result.ok:
+        messages.error(request, _("Nothing was changed: fix the lines listed below."))
+        return result, 400
+    messages.success(request, applied_message(result.applied))
+    return result, 200
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def teacher_upload(request, pk: int):
     _access, section = _teacher_section(request, pk)
     form = CsvUploadForm(request.POST or None, request.FILES or None)
-    result = None
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = importers.roster_import(
-                actor=request.user, section=section, upload=form.cleaned_data["file"]
+    result, status = _upload_apply(
+        request,
+        form,
+        lambda data: importers.roster_import(
+            actor=request.user, section=section, upload=data["file"]
+        ),
+        lambda count: (
+            ngettext(
+                "The file is applied: %(count)s student updated.",
+                "The file is applied: %(count)s students updated.",
+                count,
             )
-        except ValidationError as error:
-            form.add_error("file", error)
-            status = 400
-        else:
-            if result.ok:
-                messages.success(
-                    request,
-                    ngettext(
-                        "The file is applied: %(count)s student updated.",
-                        "The file is applied: %(count)s students updated.",
-                        result.applied,
-                    )
-                    % {"count": result.applied},
-                )
-            else:
-                messages.error(request, _("Nothing was changed: fix the lines listed below."))
-                status = 400
-    elif request.method == "POST":
-        status = 400
+            % {"count": count}
+        ),
+    )
     return render(
         request,
         "enrollment/staff/upload.html",
@@ -1402,39 +1413,28 @@ def fee_upload(request):
         waiver_reasons=reasons,
         initial={"academic_year": current.pk if current else None, "paid_on": timezone.localdate()},
     )
-    result, status = None, 200
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            result = importers.fee_import(
-                actor=request.user,
-                access=access,
-                academic_year=data["academic_year"],
-                upload=data["file"],
-                default_status=data["status"],
-                default_paid_on=data["paid_on"],
-                default_receipt_number=data["receipt_number"],
-                default_waiver_reason=data["waiver_reason"],
+    result, status = _upload_apply(
+        request,
+        form,
+        lambda data: importers.fee_import(
+            actor=request.user,
+            access=access,
+            academic_year=data["academic_year"],
+            upload=data["file"],
+            default_status=data["status"],
+            default_paid_on=data["paid_on"],
+            default_receipt_number=data["receipt_number"],
+            default_waiver_reason=data["waiver_reason"],
+        ),
+        lambda count: (
+            ngettext(
+                "The file is applied: %(count)s fee recorded.",
+                "The file is applied: %(count)s fees recorded.",
+                count,
             )
-        except ValidationError as error:
-            form.add_error("file", error)
-            status = 400
-        else:
-            if result.ok:
-                messages.success(
-                    request,
-                    ngettext(
-                        "The file is applied: %(count)s fee recorded.",
-                        "The file is applied: %(count)s fees recorded.",
-                        result.applied,
-                    )
-                    % {"count": result.applied},
-                )
-            else:
-                messages.error(request, _("Nothing was changed: fix the lines listed below."))
-                status = 400
-    elif request.method == "POST":
-        status = 400
+            % {"count": count}
+        ),
+    )
     return render(
         request,
         "enrollment/staff/upload.html",
@@ -1827,34 +1827,24 @@ def registrar_upload(request):
     form = PostedCreditsUploadForm(
         request.POST or None, request.FILES or None, initial={"posted_on": timezone.localdate()}
     )
-    result, status = None, 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = importers.posted_credits_import(
-                actor=request.user,
-                access=access,
-                upload=form.cleaned_data["file"],
-                default_posted_on=form.cleaned_data["posted_on"],
+    result, status = _upload_apply(
+        request,
+        form,
+        lambda data: importers.posted_credits_import(
+            actor=request.user,
+            access=access,
+            upload=data["file"],
+            default_posted_on=data["posted_on"],
+        ),
+        lambda count: (
+            ngettext(
+                "The file is applied: %(count)s credit marked transcribed.",
+                "The file is applied: %(count)s credits marked transcribed.",
+                count,
             )
-        except ValidationError as error:
-            form.add_error("file", error)
-            status = 400
-        else:
-            if result.ok:
-                messages.success(
-                    request,
-                    ngettext(
-                        "The file is applied: %(count)s credit marked transcribed.",
-                        "The file is applied: %(count)s credits marked transcribed.",
-                        result.applied,
-                    )
-                    % {"count": result.applied},
-                )
-            else:
-                messages.error(request, _("Nothing was changed: fix the lines listed below."))
-                status = 400
-    elif request.method == "POST":
-        status = 400
+            % {"count": count}
+        ),
+    )
     return render(
         request,
         "enrollment/staff/upload.html",

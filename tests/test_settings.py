@@ -5,6 +5,7 @@ tests never touch the settings of the test process itself.
 """
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +47,8 @@ SETTINGS_VARIABLES = (
     "SERS_REPORT_CHUNK_DELAY_MS",
     "SERS_REPORT_STALE_SECONDS",
     "SERS_REPORT_FILE_DAYS",
+    "SERS_TWO_FACTOR_REQUIRED",
+    "SERS_PROXY_COUNT",
 )
 
 GOOD_PRODUCTION_ENV = {
@@ -64,6 +67,14 @@ SHOW_SETTINGS = (
     "print(settings.DEBUG, settings.CELERY_TASK_ALWAYS_EAGER, app.conf.task_always_eager, "
     "settings.CELERY_BROKER_URL)"
 )
+
+
+def test_every_variable_the_settings_read_is_controlled():
+    """A new environment variable in the settings must be cleared for these tests too."""
+    source = "\n".join(path.read_text() for path in (ROOT / "sers" / "settings").glob("*.py"))
+    read = set(re.findall(r'env_(?:str|bool|int|list)\(\s*"([A-Z0-9_]+)"', source))
+    assert read, "no env_* calls found: the pattern is out of date"
+    assert read - set(SETTINGS_VARIABLES) == set()
 
 
 def run_python(args: list[str], **env: str | None) -> subprocess.CompletedProcess:
