@@ -1,5 +1,6 @@
 """The main menu: which pages each role sees. Later pages add their entries here."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import reverse
@@ -15,6 +16,7 @@ class NavEntry:
     capability: Capability | None = None  # None: everyone, signed in or not
     signed_in: bool = False
     anonymous_only: bool = False  # only for visitors who are not signed in
+    allowed: Callable[[Access], bool] | None = None  # a finer check than one capability
 
 
 NAV_ENTRIES: list[NavEntry] = [
@@ -27,6 +29,7 @@ NAV_ENTRIES += [
     NavEntry(_("Register for classes"), "enrollment:register", Capability.MANAGE_OWN_REGISTRATIONS),
     NavEntry(_("My college credits"), "enrollment:credits", Capability.MANAGE_OWN_REGISTRATIONS),
     NavEntry(_("My profile"), "enrollment:profile", Capability.MANAGE_OWN_REGISTRATIONS),
+    NavEntry(_("Who viewed my record"), "record_views", Capability.MANAGE_OWN_REGISTRATIONS),
     NavEntry(_("Create a student account"), "enrollment:sign_up", anonymous_only=True),
 ]
 
@@ -42,6 +45,18 @@ NAV_ENTRIES += [
 NAV_ENTRIES += [
     NavEntry(_("Reports"), "report_dashboard", Capability.VIEW_REPORTS),
     NavEntry(_("Transcript credit"), "report_transcript_new", Capability.TRANSCRIBE),
+]
+
+
+def _may_review_access_log(access: Access) -> bool:
+    from reports.access_selectors import may_review_access_log
+
+    return may_review_access_log(access)
+
+
+# The student-record access log (reports app): consortium admins and state staff.
+NAV_ENTRIES += [
+    NavEntry(_("Access log"), "access_log", allowed=_may_review_access_log),
 ]
 
 
@@ -63,6 +78,8 @@ def nav_items(*, access: Access, path: str) -> list[dict]:
         if entry.anonymous_only and access.user_id is not None:
             continue
         if entry.capability and not access.can(entry.capability):
+            continue
+        if entry.allowed and not entry.allowed(access):
             continue
         url = reverse(entry.url_name)
         active = path == url if url == "/" else path.startswith(url)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_access
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -25,4 +25,17 @@ urlpatterns = [
         views.report_enrollments_export,
         name="report_enrollments_export",
     ),
+    # The student-record access log (FERPA): review pages and a student's own page.
+    path("reports/access-log/", views_access.access_log, name="access_log"),
+    path(
+        "reports/access-log/students/<int:pk>/",
+        views_access.access_log_student,
+        name="access_log_student",
+    ),
+    path(
+        "reports/access-log/staff/<int:user_id>/",
+        views_access.access_log_staff,
+        name="access_log_staff",
+    ),
+    path("student/record-views/", views_access.record_views, name="record_views"),
 ]

@@ -1,0 +1,168 @@
+"""Tables of the access-log pages (django-tables2). Rows come with their actor, roles and
+students already loaded (reports.access_selectors), so a page costs the same number of
+queries at any size. The log is read-only: no table offers an edit or delete action."""
+
+import datetime
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .access_selectors import actor_roles
+
+TABLE_TEMPLATE = "articulations/table.html"  # caption, aria-sort and a translated pager
+PLACEHOLDER_ID = 987654321  # stands in for an id in a URL reversed once per table
+
+
+class _UrlPattern:
+    """reverse() once per table; rows swap in their id."""
+
+    def __init__(self, name: str):
+        self.url = reverse(name, args=[PLACEHOLDER_ID])
+
+    def __call__(self, pk: int) -> str:
+        return self.url.replace(str(PLACEHOLDER_ID), str(pk))
+
+
+def when_html(at: datetime.datetime):
+    """Local date and time (the site's time zone), with the stored UTC time below it."""
+    local = timezone.localtime(at)
+    utc = at.astimezone(datetime.UTC)
+    return format_html(
+        '<time datetime="{}">{} {}</time><br><span class="small text-body-secondary">{}</span>',
+        utc.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        formats.date_format(local, "DATETIME_FORMAT"),
+        local.tzname(),
+        utc.strftime("%Y-%m-%d %H:%M:%S UTC"),
+    )
+
+
+def roles_html(entry):
+    roles = actor_roles(entry)
+    if not roles:
+        return "—"
+    return format_html(
+        '<ul class="list-unstyled mb-0">{}</ul>',
+        format_html_join(
+            "",
+            "<li>{}{}</li>",
+            (
+                (r.role, format_html('<br><span class="small">{}</span>', r.organisation))
+                if r.organisation
+                else (r.role, "")
+                for r in roles
+            ),
+        ),
+    )
+
+
+def action_html(entry):
+    return format_html(
+        '<span class="badge text-bg-secondary">{}</span><br><span class="small">{}</span>',
+        entry.get_action_display(),
+        entry.what,
+    )
+
+
+class AccessLogTable(tables.Table):
+    """Entries for consortium admins and state staff, newest first."""
+
+    at = tables.Column(verbose_name=_("When"), empty_values=())
+    actor = tables.Column(verbose_name=_("Staff member"), empty_values=())
+    role = tables.Column(verbose_name=_("Role"), empty_values=())
+    action = tables.Column(verbose_name=_("Action and page"), empty_values=())
+    students = tables.Column(verbose_name=_("Students"), empty_values=())
+    ip_address = tables.Column(verbose_name=_("From (IP address)"), empty_values=())
+
+    class Meta:
+        template_name = TABLE_TEMPLATE
+        attrs = {"class": "table table-sm align-top"}
+        orderable = False  # newest first, always: the log is read in time order
+        empty_text = _("No entries match these filters.")
+
+    caption = _("Student-record access log, newest first")
+
+    def __init__(self, *args, access, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.is_state = access.is_state
+        self.student_url = _UrlPattern("access_log_student")
+        self.staff_url = _UrlPattern("access_log_staff")
+
+    def render_at(self, record):
+        return when_html(record.at)
+
+    def render_actor(self, record):
+        actor = record.actor
+        if actor is None:
+            return _("SERS (automatic)")
+        name = actor.get_full_name() or actor.email
+        reviewable = self.is_state or getattr(record, "actor_reviewable", False)
+        if reviewable:
+            name = format_html('<a href="{}">{}</a>', self.staff_url(actor.pk), name)
+        return format_html(
+            '{}<br><span class="small text-body-secondary text-break">{}</span>', name, actor.email
+        )
+
+    def render_role(self, record):
+        return roles_html(record)
+
+    def render_action(self, record):
+        return action_html(record)
+
+    def render_students(self, record):
+        shown = record.shown_links
+        total = getattr(record, "students_in_scope", record.student_count)
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> <span class="small text-body-secondary">SERS {}</span></li>',
+            (
+                (self.student_url(link.student_id), link.student.legal_name, link.student.sers_id)
+                for link in shown
+            ),
+        )
+        more = total - len(shown)
+        if more > 0:
+            items = format_html(
+                '{}<li class="small">{}</li>',
+                items,
+                ngettext("and %(n)s more student", "and %(n)s more students", more) % {"n": more},
+            )
+        return format_html('<ul class="list-unstyled mb-0">{}</ul>', items)
+
+    def render_ip_address(self, record):
+        return record.ip_address or "—"
+
+
+class RecordViewsTable(tables.Table):
+    """A student's own page: who saw or changed their record. No addresses, no emails."""
+
+    at = tables.Column(verbose_name=_("When"), empty_values=())
+    actor = tables.Column(verbose_name=_("Who"), empty_values=())
+    role = tables.Column(verbose_name=_("Role and organisation"), empty_values=())
+    action = tables.Column(verbose_name=_("What"), empty_values=())
+
+    class Meta:
+        template_name = TABLE_TEMPLATE
+        attrs = {"class": "table table-sm align-top"}
+        orderable = False
+        empty_text = _("Nobody else has looked at your record yet.")
+
+    caption = _("Who has viewed your record, newest first")
+
+    def render_at(self, record):
+        return when_html(record.at)
+
+    def render_actor(self, record):
+        actor = record.actor
+        if actor is None:
+            return _("SERS (automatic report)")
+        return actor.get_full_name() or _("A staff member")
+
+    def render_role(self, record):
+        return roles_html(record)
+
+    def render_action(self, record):
+        return action_html(record)
