@@ -25,7 +25,7 @@ class Capability(StrEnum):
     VIEW_ENROLLMENTS = "view_enrollments"
     LOOKUP_STUDENTS = "lookup_students"
     HELP_STUDENT_ACCOUNTS = "help_student_accounts"
-    VIEW_STUDENT_IDENTITY = "view_student_identity"
+    VIEW_STUDENT_IDENTITY = "view_student_identity"  # birth date, email: student_fields()
     # registrars
     TRANSCRIBE = "transcribe"
     # articulations
@@ -282,3 +282,85 @@ def get_in_scope[M: Model](queryset: QuerySet[M], scope: Q, **lookup) -> M:
         return queryset.filter(scope).get(**lookup)
     except queryset.model.DoesNotExist:
         raise Http404 from None
+
+
+# --- field-level care: a student's birth date and email -----------------------------------------
+#
+# Who needs what, and why (one place; views, templates and exports ask here):
+# - the student: their own record, in full;
+# - registrar: the birth date in full (to match and post the transcript), the email masked;
+# - consortium admin: both in full (duplicates, merges, identity changes, account recovery);
+# - career specialist: masked only (birth year, j•••@g•••.com), enough to recognise the
+#   student; the full email only through the "show it to the student" reveal, which is logged;
+# - teacher, college approver, state staff: neither (name and SERS id are enough to grade;
+#   state reports are de-identified or aggregated).
+# A user with several roles gets the widest view of them.
+
+
+class FieldView(StrEnum):
+    HIDDEN = "hidden"
+    MASKED = "masked"  # enough to recognise the student, not to know the value
+    FULL = "full"
+
+
+_FIELD_RANK = {FieldView.HIDDEN: 0, FieldView.MASKED: 1, FieldView.FULL: 2}
+BIRTH_DATE_VIEW: dict[str, FieldView] = {
+    Role.REGISTRAR: FieldView.FULL,
+    Role.CONSORTIUM_ADMIN: FieldView.FULL,
+    Role.CAREER_SPECIALIST: FieldView.MASKED,
+}
+EMAIL_VIEW: dict[str, FieldView] = {
+    Role.CONSORTIUM_ADMIN: FieldView.FULL,
+    Role.REGISTRAR: FieldView.MASKED,
+    Role.CAREER_SPECIALIST: FieldView.MASKED,
+}
+
+
+def _field_view(access: Access, by_role: dict[str, FieldView], student_id: int | None) -> FieldView:
+    if student_id is not None and access.student_id == student_id:
+        return FieldView.FULL
+    views = [by_role.get(role, FieldView.HIDDEN) for role in access.roles]
+    return max(views, key=_FIELD_RANK.__getitem__, default=FieldView.HIDDEN)
+
+
+@dataclass(frozen=True)
+class StudentFields:
+    """How a user sees a student's birth date and email; templates read the flags."""
+
+    birth_date: FieldView
+    email: FieldView
+    may_reveal_email: bool = False
+
+    @property
+    def birth_date_full(self) -> bool:
+        return self.birth_date == FieldView.FULL
+
+    @property
+    def birth_date_masked(self) -> bool:
+        return self.birth_date == FieldView.MASKED
+
+    @property
+    def email_full(self) -> bool:
+        return self.email == FieldView.FULL
+
+    @property
+    def email_masked(self) -> bool:
+        return self.email == FieldView.MASKED
+
+
+def student_fields(access: Access, student_id: int | None = None) -> StudentFields:
+    """The birth-date and email view of `access` on a student (or on students in general)."""
+    email = _field_view(access, EMAIL_VIEW, student_id)
+    return StudentFields(
+        birth_date=_field_view(access, BIRTH_DATE_VIEW, student_id),
+        email=email,
+        may_reveal_email=email == FieldView.MASKED and access.can(Capability.HELP_STUDENT_ACCOUNTS),
+    )
+
+
+def can_see_birth_date(access: Access, student_id: int | None = None) -> bool:
+    return student_fields(access, student_id).birth_date_full
+
+
+def can_see_email(access: Access, student_id: int | None = None) -> bool:
+    return student_fields(access, student_id).email_full

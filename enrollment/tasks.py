@@ -22,6 +22,11 @@ def send_student_welcome_email(user_id: int) -> bool:
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_sign_up_attempt_notice(user_id: int, language: str = "en") -> bool:
+    return services.user_send_sign_up_attempt_notice(user_id=user_id, language=language)
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_registration_confirmation(student_id: int, enrollment_ids: list[int]) -> bool:
     return services.enrollment_send_registration_confirmation(
         student_id=student_id, enrollment_ids=enrollment_ids

@@ -7,7 +7,6 @@ Thin views: parse → check the capability (403) → load in scope (404) → cal
 """
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -23,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_tables2 import RequestConfig
 
 from consortia.models import AcademicYear, ConsortiumPolicy, HighSchool
-from consortia.permissions import Access, Capability, access_for, get_in_scope
+from consortia.permissions import Access, Capability, access_for, get_in_scope, student_fields
 from consortia.selectors import academic_year_current
 from reports.services import access_log_record, client_ip
 
@@ -65,6 +64,7 @@ from .tables import DuplicateTable, FeeTable, TranscribedTable, WaitingTable
 
 RECOVERY_SESSION_KEY = "enrollment_recovery_students"
 RECOVERY_HINT_SESSION_KEY = "enrollment_recovery_hint"
+SIGN_UP_EMAIL_SESSION_KEY = "enrollment_sign_up_email"
 # Lookups that reveal an email hint: per client address, and per person looked up.
 LOOKUP_LIMIT_PER_IP = 10
 LOOKUP_LIMIT_PER_IDENTITY = 5
@@ -139,7 +139,7 @@ def sign_up(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            profile = services.student_sign_up(
+            services.student_sign_up(
                 email=data["email"],
                 password=data["password1"],
                 legal_first_name=data["legal_first_name"],
@@ -162,12 +162,10 @@ def sign_up(request):
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
             return render(request, "enrollment/sign_up.html", context)
-        login(request, profile.user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(
-            request,
-            _("Your account is created. Your SERS ID is %(sers_id)s.")
-            % {"sers_id": profile.sers_id},
-        )
+        # The same answer whether or not the address already had an account (its owner
+        # got an email instead): no sign-in and no SERS id here, both come with the
+        # confirmation link, so nobody learns which addresses have an account.
+        request.session[SIGN_UP_EMAIL_SESSION_KEY] = data["email"]
         domains = selectors.school_email_domains(high_school_id=data["high_school"].pk)
         if selectors.email_is_school_address(data["email"], domains):
             messages.warning(
@@ -224,25 +222,24 @@ def recovery_sent(request):
 
 @require_http_methods(["GET", "POST"])
 def forgot_email(request):
-    """Legal name + birth date → a masked hint of the account's address, never the address."""
+    """Legal name + birth date → a sign-in and password-reset link sent to the address of
+    each account found. The answer is the same whether or not one was found, and shows
+    nothing of the address: only its owner's inbox learns which one it is."""
     form = ForgotEmailForm(request.POST or None)
-    context = {"form": form, "searched": False, "matches": []}
+    context = {"form": form, "searched": False}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if not _lookup_allowed(request, _identity_key(data)):
             return _too_many(request, "enrollment/forgot_email.html", context)
-        found = [
-            m
-            for m in selectors.identity_matches(
-                first_name=data["legal_first_name"],
-                middle_name="",
-                last_name=data["legal_last_name"],
-                birth_date=data["birth_date"],
-            )
-            if blocks_sign_up(m.kind)
-        ]
+        for match in selectors.identity_matches(
+            first_name=data["legal_first_name"],
+            middle_name="",
+            last_name=data["legal_last_name"],
+            birth_date=data["birth_date"],
+        ):
+            if blocks_sign_up(match.kind):
+                services.student_send_account_recovery(student_id=match.student.pk)
         context["searched"] = True
-        context["matches"] = _remember_matches(request, found)
     return render(request, "enrollment/forgot_email.html", context)
 
 
@@ -278,13 +275,20 @@ def verify_email(request, token: str):
     )
 
 
-@login_required
 @require_GET
 def verify_sent(request):
+    """The "check your email" page: for a signed-in student, or whoever just signed up."""
+    if not request.user.is_authenticated:
+        email = request.session.get(SIGN_UP_EMAIL_SESSION_KEY)
+        if not email:
+            return redirect(f"{reverse('login')}?{urlencode({'next': request.path})}")
+        return render(request, "enrollment/verify_sent.html", {"student": None, "email": email})
     student = _student(request)
     if student.user.email_verified:
         return redirect("enrollment:dashboard")
-    return render(request, "enrollment/verify_sent.html", {"student": student})
+    return render(
+        request, "enrollment/verify_sent.html", {"student": student, "email": student.user.email}
+    )
 
 
 @login_required
@@ -1109,7 +1113,7 @@ def staff_enrollment(request, pk: int):
         {
             "enrollment": enrollment,
             "history": enrollment.status_changes.all(),
-            "show_identity": access.can(Capability.VIEW_STUDENT_IDENTITY),
+            "fields": student_fields(access, enrollment.student_id),
             "may_lookup": access.can(Capability.LOOKUP_STUDENTS),
             "override_form": GradeOverrideForm() if may_override else None,
         },
@@ -1166,7 +1170,7 @@ def staff_lookup(request):
         "form": form,
         "results": results,
         "limit": selectors.LOOKUP_LIMIT,
-        "show_identity": access.can(Capability.VIEW_STUDENT_IDENTITY),
+        "fields": student_fields(access),
     }
     if _fragment(request):
         return render(request, "enrollment/staff/partials/lookup_results.html", context)
@@ -1175,17 +1179,18 @@ def staff_lookup(request):
 
 def _student_page(request, access, student, *, revealed: str = "", register_form=None, status=200):
     enrollments = selectors.staff_student_enrollments(access=access, student=student)
+    fields = student_fields(access, student.pk)
     return render(
         request,
         "enrollment/staff/student.html",
         {
             "student": student,
-            "email_hint": mask_email(student.user.email),
+            "fields": fields,
+            "email_hint": mask_email(student.user.email) if fields.email_masked else "",
             "revealed": revealed,
             "enrollments": enrollments,
             "fees": selectors.staff_student_fees(student=student),
             "merges": selectors.student_merges(student=student),
-            "show_identity": access.can(Capability.VIEW_STUDENT_IDENTITY),
             "may_help": access.can(Capability.HELP_STUDENT_ACCOUNTS),
             "may_fees": access.can(Capability.RECORD_PAYMENTS),
             "may_merge": access.can(Capability.MERGE_STUDENTS),

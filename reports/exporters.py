@@ -25,7 +25,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from articulations.grades import LETTER_POINTS, PERCENT_LETTER_FLOORS, GradeError, GradeScale
 from articulations.grades import normalize as grade_normalize
 from articulations.models import Articulation
-from consortia.permissions import Access, enrollment_scope
+from consortia.permissions import Access, can_see_birth_date, enrollment_scope
 from enrollment.models import Enrollment, EnrollmentStatus, Fee, Section
 from enrollment.selectors import eligible_for_transcription_q
 
@@ -194,7 +194,7 @@ class TranscriptRecord(NamedTuple):
     last_name: str
     first_name: str
     middle_name: str
-    birth_date: datetime.date
+    birth_date: datetime.date | None  # None when the reader may not see it
     college_student_id: str
     course_prefix: str | None
     course_number: str | None
@@ -329,9 +329,18 @@ class TranscriptCreditExporter(BaseExporter):
     def count(self) -> int:
         return self.queryset().count()
 
+    def shows_birth_date(self) -> bool:
+        """Registrars post with the birth date; anyone else (state staff) gets it blank."""
+        access = self.access
+        if access is None:  # SERS itself: the nightly report for the college's registrars
+            return True
+        return self.job.college_id in access.registrar_college_ids and can_see_birth_date(access)
+
     def records(self) -> Iterator[TranscriptRecord]:
+        shows_birth_date = self.shows_birth_date()
         for values in self.queryset().iterator(chunk_size=self.chunk_size):
-            yield TranscriptRecord(*values)
+            record = TranscriptRecord(*values)
+            yield record if shows_birth_date else record._replace(birth_date=None)
 
     def headers(self) -> list[str]:
         return [
@@ -487,7 +496,7 @@ def _xml_start_student(xml, element, record: TranscriptRecord) -> None:
     element("AgencyAssignedID", record.sers_id)
     element("RecipientAssignedID", record.college_student_id)
     xml.startElement("Birth", {})
-    element("BirthDate", record.birth_date.isoformat())
+    element("BirthDate", record.birth_date.isoformat() if record.birth_date else None)
     xml.endElement("Birth")
     xml.startElement("Name", {})
     element("FirstName", record.first_name)

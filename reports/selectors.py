@@ -265,9 +265,12 @@ def report_job_permitted(*, job: ReportJob, access: Access | None) -> bool:
     if access is None:
         return job.requested_by_id is None
     if job.kind == ReportJob.Kind.TRANSCRIPT_CREDIT:
-        return access.is_state or (
-            access.can(Capability.TRANSCRIBE) and job.college_id in access.registrar_college_ids
-        )
+        if access.can(Capability.TRANSCRIBE) and job.college_id in access.registrar_college_ids:
+            return True
+        # State staff follow the nightly files but may have only the ones they asked for,
+        # which are built without birth dates (reports.exporters); the college's own
+        # files carry them for the registrar.
+        return access.is_state and job.requested_by_id == access.user_id
     if job.kind == ReportJob.Kind.ENROLLMENTS:
         return access.can(Capability.VIEW_REPORTS) and access.can(Capability.VIEW_ENROLLMENTS)
     return access.can(Capability.VIEW_REPORTS)

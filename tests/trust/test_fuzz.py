@@ -139,7 +139,9 @@ def test_sign_up(world, field, value, everything_hostile, others):
         else None
     )
     if profile is not None:
-        # Stored as typed (cleaned), shown escaped on the student's own page.
+        # Stored as typed (cleaned), shown escaped on the student's own page (sign-up does
+        # not sign in: the student signs in after confirming the address).
+        client.force_login(profile.user)
         page = assert_safe_page(client.get(reverse("enrollment:profile")))
         for name in ("legal_first_name", "legal_last_name"):
             if "<" in getattr(profile, name):
