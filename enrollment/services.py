@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -97,6 +98,18 @@ class TransitionNotAllowed(ValidationError):
     """The enrollment cannot move from its current status to the one asked for."""
 
 
+@dataclass(frozen=True)
+class StatusChange:
+    """One enrollment's move, for enrollments_change_status: the status it should get
+    and, optionally, the grade, transcription date or college student id set with it."""
+
+    enrollment_id: int
+    to_status: str
+    grade: str | None = None
+    transcribed_on: date | None = None
+    college_student_id: str | None = None
+
+
 def enrollment_change_status(
     *,
     enrollment_id: int,
@@ -108,84 +121,183 @@ def enrollment_change_status(
     college_student_id: str | None = None,
     override: bool = False,
 ) -> Enrollment:
-    """Move an enrollment to `to_status`: the one function that writes `status`.
+    """Move one enrollment to `to_status` (enrollments_change_status for one row)."""
+    (enrollment,) = enrollments_change_status(
+        changes=[
+            StatusChange(
+                enrollment_id=enrollment_id,
+                to_status=to_status,
+                grade=grade,
+                transcribed_on=transcribed_on,
+                college_student_id=college_student_id,
+            )
+        ],
+        actor=actor,
+        reason=reason,
+        override=override,
+    )
+    return enrollment
 
-    Locks the row, checks the transitions table, saves only the changed fields,
-    writes a history row and announces the change once the transaction commits.
-    Asking for the status it already has (with nothing else changing) does nothing.
+
+def _status_change_fields(
+    enrollment: Enrollment, change: StatusChange, *, reason: str, override: bool
+) -> dict[str, object] | None:
+    """The fields `change` sets besides status (None when it asks for nothing new), once
+    the transitions table and the rules allow it; raises otherwise."""
+    from_status, to_status = enrollment.status, change.to_status
+    fields: dict[str, object] = {}
+    if change.grade is not None and change.grade != enrollment.grade:
+        fields["grade"] = change.grade
+    if change.transcribed_on is not None and change.transcribed_on != enrollment.transcribed_on:
+        fields["transcribed_on"] = change.transcribed_on
+    if (
+        change.college_student_id is not None
+        and change.college_student_id != enrollment.college_student_id
+    ):
+        fields["college_student_id"] = change.college_student_id
+
+    if to_status == from_status and not fields:
+        return None
+    allowed = ALLOWED_TRANSITIONS.get(from_status, frozenset())
+    if override:
+        allowed = allowed | OVERRIDE_TRANSITIONS.get(from_status, frozenset())
+    if to_status not in allowed:
+        raise TransitionNotAllowed(
+            _("This enrollment is %(from)s and cannot become %(to)s.")
+            % {"from": S(from_status).label, "to": _status_label(to_status)},
+            code="transition_not_allowed",
+        )
+    if ((from_status, to_status) in REASON_REQUIRED or override) and not reason:
+        raise ValidationError(_("Give a reason for this change."), code="reason_required")
+    # Say what is missing instead of failing on the database's check constraints.
+    if to_status in GRADED_STATUSES and not fields.get("grade", enrollment.grade):
+        raise ValidationError(_("Enter a grade."), code="grade_required")
+    if to_status == S.TRANSCRIBED and not fields.get("transcribed_on", enrollment.transcribed_on):
+        raise ValidationError(
+            _("Enter the date the credit was posted to the transcript."),
+            code="transcribed_on_required",
+        )
+    if to_status == S.ATTAINED and from_status == S.TRANSCRIBED:
+        fields["transcribed_on"] = None  # undoing a transcription clears its date
+    return fields
+
+
+def _update_in_one_statement(enrollments: list[Enrollment], names: set[str]) -> None:
+    """Save these fields of every enrollment with one UPDATE. Like bulk_update, but each
+    field's CASE has one branch per distinct value (a handful of grades, one status, one
+    time) instead of one per row, which is much cheaper to build for a whole class."""
+    from django.db import connection
+    from django.db.models import Case, When
+
+    values = {}
+    for name in sorted(names):
+        field = Enrollment._meta.get_field(name)
+        pks_by_value: dict[object, list[int]] = {}
+        for enrollment in enrollments:
+            pks_by_value.setdefault(getattr(enrollment, field.attname), []).append(enrollment.pk)
+        if len(pks_by_value) == 1:
+            values[field.attname] = next(iter(pks_by_value))
+            continue
+        case = Case(
+            *(
+                When(pk__in=pks, then=Value(value, output_field=field))
+                for value, pks in pks_by_value.items()
+            ),
+            output_field=field,
+        )
+        if connection.features.requires_casted_case_in_updates:
+            case = Cast(case, output_field=field)
+        values[field.attname] = case
+    Enrollment.objects.filter(pk__in=[enrollment.pk for enrollment in enrollments]).update(**values)
+
+
+def enrollments_change_status(
+    *, changes: list[StatusChange], actor, reason: str = "", override: bool = False
+) -> list[Enrollment]:
+    """Move enrollments to new statuses: the one function that writes `status`.
+
+    Locks every row at once (in pk order, so two callers cannot deadlock), checks each
+    move against the transitions table, then saves the changed fields of all rows in one
+    statement, writes one history row per moved enrollment in one statement, and
+    announces each change once the transaction commits. All or nothing: one refused move
+    refuses the lot (the first refused one, in the order given, says why). A move to the
+    status the row already has, with nothing else changing, does nothing. Returns the
+    enrollments in the order of `changes`. An enrollment appears at most once per call.
 
     `override` is a consortium admin setting a rule aside (a grade change after the
     grading deadline): it needs a reason, may also correct the grade of a final result
     (OVERRIDE_TRANSITIONS), and is marked as an override in the history. The caller
     checks that the actor may override.
     """
+    if not changes:
+        return []
+    ids = [change.enrollment_id for change in changes]
+    if len(set(ids)) != len(ids):
+        raise ValueError("An enrollment may appear only once in one status change.")
+    reason = reason.strip()
     with transaction.atomic():
-        enrollment = Enrollment.objects.select_for_update().get(pk=enrollment_id)
-        from_status = enrollment.status
-        changes: dict[str, object] = {}
-        if grade is not None and grade != enrollment.grade:
-            changes["grade"] = grade
-        if transcribed_on is not None and transcribed_on != enrollment.transcribed_on:
-            changes["transcribed_on"] = transcribed_on
-        if college_student_id is not None and college_student_id != enrollment.college_student_id:
-            changes["college_student_id"] = college_student_id
-
-        if to_status == from_status and not changes:
-            return enrollment
-        allowed = ALLOWED_TRANSITIONS.get(from_status, frozenset())
-        if override:
-            allowed = allowed | OVERRIDE_TRANSITIONS.get(from_status, frozenset())
-        if to_status not in allowed:
-            raise TransitionNotAllowed(
-                _("This enrollment is %(from)s and cannot become %(to)s.")
-                % {"from": S(from_status).label, "to": _status_label(to_status)},
-                code="transition_not_allowed",
-            )
-        reason = reason.strip()
-        if ((from_status, to_status) in REASON_REQUIRED or override) and not reason:
-            raise ValidationError(_("Give a reason for this change."), code="reason_required")
-        # Say what is missing instead of failing on the database's check constraints.
-        if to_status in GRADED_STATUSES and not changes.get("grade", enrollment.grade):
-            raise ValidationError(_("Enter a grade."), code="grade_required")
-        if to_status == S.TRANSCRIBED and not changes.get(
-            "transcribed_on", enrollment.transcribed_on
-        ):
-            raise ValidationError(
-                _("Enter the date the credit was posted to the transcript."),
-                code="transcribed_on_required",
-            )
+        locked = {
+            enrollment.pk: enrollment
+            for enrollment in Enrollment.objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("pk")
+        }
+        if len(locked) != len(ids):
+            raise Enrollment.DoesNotExist("Enrollment matching query does not exist.")
+        planned = []
+        for change in changes:
+            enrollment = locked[change.enrollment_id]
+            fields = _status_change_fields(enrollment, change, reason=reason, override=override)
+            if fields is not None:
+                planned.append((enrollment, change.to_status, fields))
+        if not planned:
+            return [locked[pk] for pk in ids]
 
         now = timezone.now()
-        if "grade" in changes:
-            changes["graded_at"] = now
-            changes["graded_by"] = actor
-        if to_status == S.ATTAINED and from_status == S.TRANSCRIBED:
-            changes["transcribed_on"] = None  # undoing a transcription clears its date
-        for name, value in changes.items():
-            setattr(enrollment, name, value)
-        enrollment.status = to_status
-        enrollment.status_changed_at = now
-        enrollment.save(update_fields=["status", "status_changed_at", *changes])
-        EnrollmentStatusChange.objects.create(
-            enrollment=enrollment,
-            from_status=from_status,
-            to_status=to_status,
-            grade=enrollment.grade if to_status in GRADED_STATUSES else "",
-            changed_by=actor,
-            reason=reason,
-            kind=EnrollmentStatusChange.Kind.OVERRIDE
-            if override
-            else EnrollmentStatusChange.Kind.CHANGE,
+        update_fields = {"status", "status_changed_at"}
+        kind = (
+            EnrollmentStatusChange.Kind.OVERRIDE if override else EnrollmentStatusChange.Kind.CHANGE
         )
-        transaction.on_commit(
-            lambda: enrollment_status_changed.send(
-                sender=Enrollment,
-                enrollment_id=enrollment.pk,
-                from_status=from_status,
-                to_status=to_status,
+        history, announced = [], []
+        for enrollment, to_status, fields in planned:
+            from_status = enrollment.status
+            if "grade" in fields:
+                fields["graded_at"] = now
+                fields["graded_by"] = actor
+            for name, value in fields.items():
+                setattr(enrollment, name, value)
+            update_fields.update(fields)
+            enrollment.status = to_status
+            enrollment.status_changed_at = now
+            history.append(
+                EnrollmentStatusChange(
+                    enrollment=enrollment,
+                    from_status=from_status,
+                    to_status=to_status,
+                    grade=enrollment.grade if to_status in GRADED_STATUSES else "",
+                    changed_by=actor,
+                    reason=reason,
+                    kind=kind,
+                )
             )
+            announced.append((enrollment.pk, from_status, to_status))
+        # Rows a field does not change get the value just read under the lock: unchanged.
+        _update_in_one_statement(
+            [enrollment for enrollment, _to, _fields in planned], update_fields
         )
-    return enrollment
+        EnrollmentStatusChange.objects.bulk_create(history)
+
+        def announce() -> None:
+            for enrollment_id, from_status, to_status in announced:
+                enrollment_status_changed.send(
+                    sender=Enrollment,
+                    enrollment_id=enrollment_id,
+                    from_status=from_status,
+                    to_status=to_status,
+                )
+
+        transaction.on_commit(announce)
+    return [locked[pk] for pk in ids]
 
 
 def _status_label(status: str) -> str:
@@ -206,6 +318,23 @@ def enrollment_record_created(
         if override
         else EnrollmentStatusChange.Kind.CHANGE,
     )
+
+
+def _log_change(*, actor, what: str, student_ids=(), enrollment_ids=()) -> None:
+    """Record in the student-record access log that `actor` changed these students'
+    records, inside the caller's transaction (no change without its entry). The client
+    address comes from the request being served, if any."""
+    from reports.services import access_log_record
+
+    ids = set(student_ids)
+    if enrollment_ids:
+        ids.update(
+            Enrollment.objects.filter(pk__in=list(enrollment_ids)).values_list(
+                "student_id", flat=True
+            )
+        )
+    if ids:
+        access_log_record(actor=actor, action="change", what=what, student_ids=ids)
 
 
 def generate_sers_id() -> str:
@@ -292,12 +421,17 @@ def student_sign_up(
     phone: str = "",
     language: str = "en",
     different_person_confirmed: bool = False,
-) -> StudentProfile:
+) -> StudentProfile | None:
     """Create a student's account and profile, unless they already have one.
 
     A SAME or VARIANT identity match (enrollment.identity) refuses the sign-up; a CLOSE
     one refuses it until the student confirms they are a different person, and is then
     recorded for staff review. The verification email goes out after commit.
+
+    An address that already has an account creates nothing and returns None; the
+    account's owner gets a notice instead (sign in, or reset the password). The person
+    signing up is told the same as for a new account, so sign-up never reveals which
+    addresses have an account.
     """
     from .selectors import identity_matches
 
@@ -319,10 +453,9 @@ def student_sign_up(
             raise DuplicateIdentity(matches=blocking, can_continue=False)
         if matches and not different_person_confirmed:
             raise DuplicateIdentity(matches=matches, can_continue=True)
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError(
-                {"email": _("An account already uses this email address. Sign in instead.")}
-            )
+        existing_id = User.objects.filter(email__iexact=email).values_list("pk", flat=True).first()
+        if existing_id is not None:
+            return _sign_up_address_taken(user_id=existing_id, password=password, language=language)
         try:
             with transaction.atomic():
                 user = User.objects.create_user(
@@ -331,10 +464,11 @@ def student_sign_up(
                     first_name=identity["legal_first_name"][:150],
                     last_name=identity["legal_last_name"][:150],
                 )
-        except IntegrityError:
-            raise ValidationError(
-                {"email": _("An account already uses this email address. Sign in instead.")}
-            ) from None
+        except IntegrityError:  # signed up at the same moment by another request
+            existing_id = (
+                User.objects.filter(email__iexact=email).values_list("pk", flat=True).first()
+            )
+            return _sign_up_address_taken(user_id=existing_id, password=password, language=language)
         profile = student_profile_create(
             user=user,
             **identity,
@@ -356,6 +490,38 @@ def student_sign_up(
         tasks.send_verification_email.delay_on_commit(user.pk)
     logger.info("student signed up: student_id=%s possible_duplicates=%s", profile.pk, len(matches))
     return profile
+
+
+def _sign_up_address_taken(*, user_id: int | None, password: str, language: str) -> None:
+    """A sign-up with an address that has an account: nothing created, the owner told."""
+    make_password(password)  # the same hashing work as a new account: no timing tell
+    if user_id is not None:
+        tasks.send_sign_up_attempt_notice.delay_on_commit(user_id, language)
+    logger.info("sign-up with an address in use: user_id=%s", user_id)
+
+
+def user_send_sign_up_attempt_notice(*, user_id: int, language: str = "en") -> bool:
+    """Tell an account's owner that someone tried to sign up with their address.
+
+    At most one a day per account, so nobody can flood an inbox through the sign-up form.
+    """
+    user = User.objects.select_related("student_profile").filter(pk=user_id).first()
+    if user is None or not user.is_active:
+        return False
+    profile = getattr(user, "student_profile", None)
+    return email_send_once(
+        user=user,
+        kind="sign_up_attempt",
+        dedupe_key=f"sign_up_attempt:{user.pk}:{timezone.localdate().isoformat()}",
+        subject_template="emails/student_sign_up_attempt_subject.txt",
+        body_template="emails/student_sign_up_attempt_body.txt",
+        context={
+            "profile": profile,
+            "login_path": reverse("login"),
+            "reset_path": reverse("password_reset"),
+        },
+        language=profile.language if profile else language,
+    )
 
 
 def user_send_verification_email(*, user_id: int) -> bool:
@@ -543,6 +709,7 @@ def student_update_contact(
                 "updated_at",
             ]
         )
+        _log_change(actor=actor, what="contact details", student_ids=[profile.pk])
     logger.info(
         "student contact updated: student_id=%s email_changed=%s", profile.pk, email_changed
     )
@@ -623,6 +790,9 @@ def student_identity_change(
                 status=IdentityChange.Status.PENDING,
                 requested_by=actor,
             )
+            _log_change(
+                actor=actor, what="legal identity change requested", student_ids=[profile.pk]
+            )
             logger.info("identity change requested: student_id=%s", profile.pk)
             return change
         change = IdentityChange.objects.create(
@@ -649,6 +819,7 @@ def student_identity_change(
         User.objects.filter(pk=profile.user_id).update(
             first_name=profile.legal_first_name[:150], last_name=profile.legal_last_name[:150]
         )
+        _log_change(actor=actor, what="legal identity corrected", student_ids=[profile.pk])
         matches = identity_matches(
             first_name=profile.legal_first_name,
             middle_name=profile.legal_middle_name,
@@ -682,6 +853,9 @@ def identity_change_cancel(*, change_id: int, student: StudentProfile) -> Identi
             )
         change.status = IdentityChange.Status.CANCELLED
         change.save(update_fields=["status"])
+        _log_change(
+            actor=student.user, what="legal identity request cancelled", student_ids=[student.pk]
+        )
     return change
 
 
@@ -851,6 +1025,7 @@ def enrollment_register(
         enrollment_record_created(
             enrollment=enrollment, actor=actor, reason=reason, override=bool(override_reason)
         )
+        _log_change(actor=actor, what="registration", student_ids=[student.pk])
         Fee.objects.get_or_create(
             student=student,
             consortium_id=articulation.consortium_id,
@@ -911,12 +1086,15 @@ def enrollment_withdraw(*, enrollment_id: int, actor, reason: str = "") -> Enrol
     if status not in WITHDRAWABLE_STATUSES:
         raise ValidationError(refused, code="graded")
     try:
-        return enrollment_change_status(
-            enrollment_id=enrollment_id,
-            to_status=EnrollmentStatus.WITHDRAWN,
-            actor=actor,
-            reason=reason.strip() or _("Withdrawn by the student."),
-        )
+        with transaction.atomic():
+            enrollment = enrollment_change_status(
+                enrollment_id=enrollment_id,
+                to_status=EnrollmentStatus.WITHDRAWN,
+                actor=actor,
+                reason=reason.strip() or _("Withdrawn by the student."),
+            )
+            _log_change(actor=actor, what="withdrawal", student_ids=[enrollment.student_id])
+            return enrollment
     except TransitionNotAllowed:
         # Graded between the check above and the locked change.
         raise ValidationError(refused, code="graded") from None
@@ -1169,10 +1347,11 @@ def roster_confirm(*, actor, section_id: int, enrollment_ids: list[int] | None =
                 )
         else:
             found = set(waiting.values_list("pk", flat=True))
-        for enrollment_id in sorted(found):
-            enrollment_change_status(
-                enrollment_id=enrollment_id, to_status=S.CONFIRMED, actor=actor
-            )
+        enrollments_change_status(
+            changes=[StatusChange(enrollment_id=pk, to_status=S.CONFIRMED) for pk in sorted(found)],
+            actor=actor,
+        )
+        _log_change(actor=actor, what="roster confirmed", enrollment_ids=found)
     logger.info("roster confirmed: section_id=%s count=%s", section_id, len(found))
     return len(found)
 
@@ -1197,6 +1376,7 @@ def roster_remove(*, actor, enrollment_id: int, reason_code: str, note: str = ""
             raise ValidationError(
                 _("This student already has a grade or left the class, so they cannot be removed.")
             ) from None
+        _log_change(actor=actor, what="removed from class", student_ids=[enrollment.student_id])
     return enrollment
 
 
@@ -1307,18 +1487,26 @@ def grades_save(
             raise GradesRefused(
                 _("No grade was saved: correct the rows marked below, then save again."), rows
             )
+        confirm, to_grade = [], []
         for enrollment_id, row in rows.items():
             enrollment = enrollments[enrollment_id]
             if enrollment.status == S.GRADED and enrollment.grade == row.grade:
                 continue
             if enrollment.status == S.REGISTERED:
-                enrollment_change_status(
-                    enrollment_id=enrollment_id, to_status=S.CONFIRMED, actor=actor
-                )
-            enrollment_change_status(
-                enrollment_id=enrollment_id, to_status=S.GRADED, actor=actor, grade=row.grade
+                confirm.append(StatusChange(enrollment_id=enrollment_id, to_status=S.CONFIRMED))
+            to_grade.append(
+                StatusChange(enrollment_id=enrollment_id, to_status=S.GRADED, grade=row.grade)
             )
             row.changed = True
+        # Two moves for the whole class, not two per student: the registered ones are
+        # confirmed first, then everyone changed is graded (one history row for each).
+        enrollments_change_status(changes=confirm, actor=actor)
+        enrollments_change_status(changes=to_grade, actor=actor)
+        _log_change(
+            actor=actor,
+            what="grades saved",
+            student_ids=[enrollments[pk].student_id for pk, row in rows.items() if row.changed],
+        )
     logger.info(
         "grades saved: section_id=%s changed=%s",
         section_id,
@@ -1355,7 +1543,7 @@ def section_complete(*, actor, section_id: int) -> dict[str, int]:
             )
         articulation = section.articulation
         counts = {"attained": 0, "not_attained": 0}
-        attained_ids, graded_ids = [], []
+        attained_ids, graded_ids, results = [], [], []
         for enrollment in enrollments:
             if enrollment.status != S.GRADED:
                 continue
@@ -1365,15 +1553,17 @@ def section_complete(*, actor, section_id: int) -> dict[str, int]:
                 minimum_scale=articulation.minimum_grade_scale,
                 minimum=articulation.minimum_grade,
             )
-            enrollment_change_status(
-                enrollment_id=enrollment.pk,
-                to_status=S.ATTAINED if met else S.NOT_ATTAINED,
-                actor=actor,
+            results.append(
+                StatusChange(
+                    enrollment_id=enrollment.pk, to_status=S.ATTAINED if met else S.NOT_ATTAINED
+                )
             )
             counts["attained" if met else "not_attained"] += 1
             graded_ids.append(enrollment.pk)
             if met:
                 attained_ids.append(enrollment.pk)
+        enrollments_change_status(changes=results, actor=actor)
+        _log_change(actor=actor, what="class completed", enrollment_ids=graded_ids)
         section.completed_at = timezone.now()
         section.completed_by = actor
         section.save(update_fields=["completed_at", "completed_by"])
@@ -1459,6 +1649,7 @@ def grade_override(*, actor, enrollment_id: int, grade: str, reason: str) -> Enr
             )
         else:
             raise ValidationError(_("This student left the class: there is no grade to change."))
+        _log_change(actor=actor, what="grade override", student_ids=[enrollment.student_id])
         if enrollment.status == S.ATTAINED:
             tasks.send_student_notifications.delay_on_commit("credit_eligible", [enrollment.pk])
     logger.info("grade override: enrollment_id=%s by user_id=%s", enrollment_id, actor.pk)
@@ -1522,14 +1713,19 @@ def enrollments_transcribe(
                 )
                 % {"count": len(set(cleaned) - eligible)}
             )
-        for enrollment_id in sorted(cleaned):
-            enrollment_change_status(
-                enrollment_id=enrollment_id,
-                to_status=S.TRANSCRIBED,
-                actor=actor,
-                transcribed_on=transcribed_on,
-                college_student_id=cleaned[enrollment_id],
-            )
+        enrollments_change_status(
+            changes=[
+                StatusChange(
+                    enrollment_id=enrollment_id,
+                    to_status=S.TRANSCRIBED,
+                    transcribed_on=transcribed_on,
+                    college_student_id=cleaned[enrollment_id],
+                )
+                for enrollment_id in sorted(cleaned)
+            ],
+            actor=actor,
+        )
+        _log_change(actor=actor, what="credit transcribed", enrollment_ids=cleaned)
         tasks.send_student_notifications.delay_on_commit("transcribed", sorted(cleaned))
     logger.info("transcribed: count=%s by user_id=%s", len(cleaned), actor.pk)
     return len(cleaned)
@@ -1567,6 +1763,7 @@ def enrollment_transcription_undo(
         enrollment = enrollment_change_status(
             enrollment_id=enrollment.pk, to_status=S.ATTAINED, actor=actor, reason=reason
         )
+        _log_change(actor=actor, what="transcription undone", student_ids=[enrollment.student_id])
     return enrollment
 
 
@@ -1677,6 +1874,7 @@ def fee_record(
             note=note,
             changed_by=actor,
         )
+        _log_change(actor=actor, what="fee recorded", student_ids=[fee.student_id])
         if notify and fee.is_settled:
             _notify_credit_eligible_for_fee(fee)
     logger.info("fee %s: fee_id=%s by user_id=%s", fee.status, fee.pk, actor.pk)
@@ -1729,6 +1927,7 @@ def helpdesk_resend_verification(*, actor, student_id: int) -> None:
         raise ValidationError(_("This student's email address is confirmed already."))
     if not student.user.is_active:
         raise ValidationError(_("This account is not active."))
+    _log_change(actor=actor, what="confirmation email resent", student_ids=[student.pk])
     tasks.send_verification_email.delay_on_commit(student.user_id)
     logger.info("helpdesk verification resent: student_id=%s by user_id=%s", student.pk, actor.pk)
 
@@ -1738,6 +1937,7 @@ def helpdesk_password_reset(*, actor, student_id: int) -> None:
     student = _helpdesk_student(actor, student_id)
     if not student.user.is_active:
         raise ValidationError(_("This account is not active."))
+    _log_change(actor=actor, what="password reset sent", student_ids=[student.pk])
     send_password_reset_email.delay_on_commit(student.user_id)
     logger.info("helpdesk password reset sent: student_id=%s by user_id=%s", student.pk, actor.pk)
 
@@ -1910,6 +2110,11 @@ def possible_duplicate_dismiss(*, actor, duplicate_id: int) -> PossibleDuplicate
         pair.reviewed_at = timezone.now()
         pair.reviewed_by = actor
         pair.save(update_fields=["status", "reviewed_at", "reviewed_by"])
+        _log_change(
+            actor=actor,
+            what="duplicate pair: different people",
+            student_ids=[pair.student_id, pair.existing_student_id],
+        )
     return pair
 
 

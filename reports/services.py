@@ -27,6 +27,7 @@ from enrollment.models import Enrollment, Section
 from enrollment.selectors import eligible_for_transcription_q
 
 from . import selectors
+from .middleware import current_client_ip
 from .models import AccessLogEntry, AccessLogStudent, ReportJob
 
 logger = logging.getLogger(__name__)
@@ -50,16 +51,23 @@ def access_log_record(
     request=None,
     ip_address: str | None = None,
 ) -> AccessLogEntry:
-    """Record that `actor` acted on these students' records. Bulk-inserts the links."""
+    """Record that `actor` acted on these students' records. Bulk-inserts the links.
+
+    Without a `role`, the roles the actor holds are recorded; without an address, the
+    address of the request being served (reports.middleware).
+    """
     student_ids = sorted(set(student_ids))
+    if not role and getattr(actor, "pk", None):
+        access = access_for(actor)
+        role = "student" if access.is_student else ",".join(sorted(access.roles))
     with transaction.atomic():
         entry = AccessLogEntry.objects.create(
             actor=actor if getattr(actor, "pk", None) else None,
-            role=role,
+            role=role[:30],
             action=action,
             what=what[:200],
             student_count=len(student_ids),
-            ip_address=ip_address or client_ip(request),
+            ip_address=ip_address or client_ip(request) or current_client_ip(),
         )
         # In batches: bulk_create would first turn a generator into one list of objects,
         # which for a statewide export is tens of thousands of them at once.

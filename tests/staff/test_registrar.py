@@ -167,7 +167,9 @@ def test_undo_is_refused_after_the_allowed_days(here, ready):
     services.enrollments_transcribe(
         actor=here.registrar, college_student_ids={enrollment.pk: "C1"}, transcribed_on=TODAY
     )
-    late = TODAY + datetime.timedelta(days=services.TRANSCRIPTION_UNDO_DAYS + 1)
+    # The allowed days run from when the credit was marked (the real clock), not from TODAY.
+    marked = Enrollment.objects.get(pk=enrollment.pk)
+    late = services.transcription_undo_until(marked) + datetime.timedelta(days=1)
     with pytest.raises(services.ValidationError) as refused:
         services.enrollment_transcription_undo(
             actor=here.registrar, enrollment_id=enrollment.pk, reason="Oops", today=late

@@ -191,16 +191,11 @@ def test_bulk_confirm_is_all_or_nothing(client, here):
 
 
 def test_bulk_confirm_rolls_back_when_one_change_fails(here, monkeypatch):
-    real = services.enrollment_change_status
-    calls = []
+    # Every status is written, then the history write fails.
+    def failing(*args, **kwargs):
+        raise RuntimeError("database went away")
 
-    def failing(**kwargs):
-        calls.append(kwargs["enrollment_id"])
-        if len(calls) == 3:
-            raise RuntimeError("database went away")
-        return real(**kwargs)
-
-    monkeypatch.setattr(services, "enrollment_change_status", failing)
+    monkeypatch.setattr(EnrollmentStatusChange.objects, "bulk_create", failing)
     with pytest.raises(RuntimeError):
         services.roster_confirm(actor=here.teacher, section_id=here.section.pk)
     assert statuses(here) == [S.REGISTERED] * 3
@@ -473,16 +468,12 @@ def test_mark_complete_rolls_back_when_one_change_fails(here, monkeypatch):
         section_id=here.section.pk,
         grades={e.pk: "A" for e in here.enrollments},
     )
-    real = services.enrollment_change_status
-    calls = []
 
-    def failing(**kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("boom")
-        return real(**kwargs)
+    # Every result is written, then the history write fails.
+    def failing(*args, **kwargs):
+        raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "enrollment_change_status", failing)
+    monkeypatch.setattr(EnrollmentStatusChange.objects, "bulk_create", failing)
     with pytest.raises(RuntimeError):
         services.section_complete(actor=here.teacher, section_id=here.section.pk)
     assert statuses(here) == [S.GRADED] * 3
