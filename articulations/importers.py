@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from consortia.models import User
+from sers.uploads import cell_text
 
 from .grades import GradeScale
 from .models import Articulation
@@ -118,14 +119,6 @@ class RawRow:
     values: dict[str, str]
 
 
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def _read_csv(content: bytes) -> tuple[list[tuple[int, list[str]]], str | None]:
     for encoding in ("utf-8-sig", "cp1252"):
         try:
@@ -167,7 +160,7 @@ def _read_xlsx(content: bytes) -> tuple[list[tuple[int, list[str]]], str | None]
         )
         records = []
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            records.append((number, [_cell_text(value) for value in row]))
+            records.append((number, [cell_text(value) for value in row]))
             if number > MAX_ROWS + 1:
                 break
     finally:

@@ -125,22 +125,17 @@ class Row:
 
 
 def read_rows(upload, *, required: list[set[str]]) -> list[Row]:
-    """The non-empty rows of an uploaded CSV, with normalized column names.
+    """The non-empty rows of an uploaded CSV or Excel file, with normalized column names.
 
     `required` lists alternatives: each set is a group of columns that must all be
     there, and at least one group must be (e.g. SERS id, or names and birth date).
     """
-    # Size, encoding (UTF-8 with or without BOM, Windows-1252) and "is it really text"
-    # are checked the same way for every upload in SERS.
-    text = check_upload(upload, kinds=("csv",), max_bytes=MAX_UPLOAD_BYTES).text
-    sample = text[:4096]
+    # Size, type, encoding (UTF-8 with or without BOM, Windows-1252) and "is it really
+    # what it says" are checked the same way for every upload in SERS.
+    checked = check_upload(upload, kinds=("csv", "xlsx"), max_bytes=MAX_UPLOAD_BYTES)
+    lines = _xlsx_lines(checked) if checked.kind == "xlsx" else _csv_lines(checked.text)
     try:
-        dialect = csv.Sniffer().sniff(sample.splitlines()[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    try:
-        header = next(reader)
+        _number, header = next(lines)
     except (StopIteration, csv.Error):
         raise UploadError(_("The file has no header line.")) from None
     columns = [HEADER_ALIASES.get(_column_key(name), _column_key(name)) for name in header]
@@ -151,24 +146,40 @@ def read_rows(upload, *, required: list[set[str]]) -> list[Row]:
             % {"columns": wanted.join(", ".join(sorted(group)) for group in required)}
         )
     rows: list[Row] = []
+    for number, values in lines:
+        if not any(v.strip() for v in values):
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise UploadError(
+                _("The file has more than %(n)s rows. Split it into smaller files.")
+                % {"n": MAX_ROWS}
+            )
+        rows.append(Row(number, dict(zip(columns, values, strict=False))))
+    if not rows:
+        raise UploadError(_("The file has a header but no rows."))
+    return rows
+
+
+def _csv_lines(text: str):
+    """(line number, values) for each CSV record; the delimiter is sniffed."""
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096].splitlines()[0], delimiters=",;\t")
+    except (csv.Error, IndexError):
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
     try:
         for values in reader:
-            if not any(v.strip() for v in values):
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise UploadError(
-                    _("The file has more than %(n)s rows. Split it into smaller files.")
-                    % {"n": MAX_ROWS}
-                )
-            rows.append(Row(reader.line_num, dict(zip(columns, values, strict=False))))
+            yield reader.line_num, values
     except csv.Error as error:
         raise UploadError(
             _("Line %(line)s cannot be read as CSV: %(error)s")
             % {"line": reader.line_num, "error": error}
         ) from None
-    if not rows:
-        raise UploadError(_("The file has a header but no rows."))
-    return rows
+
+
+def _xlsx_lines(checked):
+    """(row number, values) for each row of the workbook's first sheet."""
+    yield from enumerate(checked.xlsx_rows(), start=1)
 
 
 def _column_key(name: str) -> str:
@@ -499,6 +510,8 @@ def posted_credits_import(
         required=[
             {"sers_id", "course", "college_student_id"},
             {"first_name", "last_name", "birth_date", "course", "college_student_id"},
+            # SERS's own transcript-credit report, uploaded back with the ids filled in.
+            {"sers_id", "course_prefix", "course_number", "college_student_id"},
         ],
     )
     today = today or timezone.localdate()
@@ -527,7 +540,9 @@ def posted_credits_import(
                 match.message += " " + _("(No attained credit at your college.)")
             result.problems.append(match)
             continue
-        course = _course_key(row.get("course"))
+        course = _course_key(
+            row.get("course") or f"{row.get('course_prefix')} {row.get('course_number')}"
+        )
         college_student_id = row.get("college_student_id")
         if not course or not college_student_id:
             result.problems.append(

@@ -28,6 +28,7 @@ What is refused, each with a message that says what to do:
 """
 
 import csv
+import datetime
 import io
 import re
 import zipfile
@@ -83,6 +84,40 @@ class CheckedUpload:
         except csv.Error:
             dialect = csv.excel
         return csv.reader(io.StringIO(self.text, newline=""), dialect)
+
+    def xlsx_rows(self, *, sheet: str | None = None) -> Iterator[list[str]]:
+        """The rows of a workbook upload as text, from the named sheet or else the first:
+        dates as YYYY-MM-DD, whole numbers without a trailing ".0", empty cells as ""."""
+        from openpyxl import load_workbook
+
+        if self.kind != "xlsx":
+            raise TypeError("xlsx_rows() is for Excel uploads.")
+        try:
+            workbook = load_workbook(io.BytesIO(self.content), read_only=True, data_only=True)
+        except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+            raise UploadRefused(
+                _("The file is not a readable Excel workbook (.xlsx)."), code="not_xlsx"
+            ) from None
+        try:
+            names = workbook.sheetnames
+            worksheet = workbook[sheet] if sheet in names else workbook.worksheets[0]
+            for row in worksheet.iter_rows(values_only=True):
+                yield [cell_text(value) for value in row]
+        finally:
+            workbook.close()
+
+
+def cell_text(value) -> str:
+    """A spreadsheet cell as the text a person would have typed."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time():
+        return value.date().isoformat()
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _extension(name: str) -> str:

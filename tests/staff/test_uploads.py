@@ -2,6 +2,7 @@
 credits. Checked first, applied all-or-nothing, every bad line named, nothing guessed."""
 
 import datetime
+import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -160,7 +161,7 @@ def test_unreadable_files_are_explained(client, here, content, message):
     assert statuses(here) == [S.REGISTERED] * 3
 
 
-def test_only_csv_files_are_taken(client, here):
+def test_only_csv_and_excel_files_are_taken(client, here):
     client.force_login(here.teacher)
     response = client.post(
         reverse("enrollment:teacher_upload", args=[here.section.pk]),
@@ -287,6 +288,36 @@ def test_posted_credits_are_marked_transcribed(client, here, eligible):
     again = upload_posted(client, here, text)
     assert again.context["result"].applied == 0
     assert [p.line for p in again.context["result"].skipped] == [2, 3]
+
+
+def test_sers_own_transcript_report_comes_back_as_an_excel_workbook(client, here, eligible):
+    """The registrar fills in the college ids in the report SERS sent and uploads it."""
+    from openpyxl import Workbook
+
+    a, b = (e.student for e in eligible)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["SERS ID", "Course prefix", "Course number", "College student ID", "Posted on"])
+    sheet.append([a.sers_id, "CS", 110, "C-1", datetime.datetime(2026, 11, 20)])
+    sheet.append([b.sers_id, "CS", "110", "C-2", None])
+    content = io.BytesIO()
+    workbook.save(content)
+    client.force_login(here.registrar)
+    response = client.post(
+        reverse("enrollment:registrar_upload"),
+        {
+            "file": SimpleUploadedFile("transcript-credit.xlsx", content.getvalue()),
+            "posted_on": "2026-11-25",
+        },
+    )
+    assert response.context["result"].applied == 2
+    first = Enrollment.objects.get(pk=eligible[0].pk)
+    assert (first.status, first.college_student_id, first.transcribed_on) == (
+        S.TRANSCRIBED,
+        "C-1",
+        datetime.date(2026, 11, 20),
+    )
+    assert Enrollment.objects.get(pk=eligible[1].pk).transcribed_on == datetime.date(2026, 11, 25)
 
 
 def test_unmatched_and_not_ready_rows_are_listed_and_nothing_changes(client, here, eligible, there):
