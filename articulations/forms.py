@@ -20,7 +20,8 @@ class FastSelect(forms.Select):
     """A single <select> built in Python rather than with a template per option.
 
     The public search lists every school and district in the state (hundreds of options);
-    Django's per-option templates took longer than the search query itself.
+    Django's per-option templates took longer than the search query itself. Groups of
+    choices become <optgroup>s (the class list's schools).
     """
 
     def render(self, name, value, attrs=None, renderer=None):
@@ -28,15 +29,27 @@ class FastSelect(forms.Select):
         final_attrs["name"] = name
         chosen = {str(v) for v in self.format_value(value)}
         selected = mark_safe(" selected")
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (option, selected if str(option) in chosen else "", label)
-                for option, label in self.choices
-            ),
-        )
-        return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
+
+        def options(choices):
+            return format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    (option, selected if str(option) in chosen else "", label)
+                    for option, label in choices
+                ),
+            )
+
+        parts = []
+        for option, label in self.choices:
+            if isinstance(label, list | tuple):  # a group: (group label, [(value, label)...])
+                parts.append(
+                    format_html('<optgroup label="{}">{}</optgroup>', option, options(label))
+                )
+            else:
+                parts.append(options([(option, label)]))
+        body = format_html_join("", "{}", ((part,) for part in parts))  # parts are safe
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), body)
 
 
 class SchoolChoiceField(forms.ModelMultipleChoiceField):

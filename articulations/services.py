@@ -857,6 +857,7 @@ def rollover_apply(
     Idempotent: the consortium row is locked for the run, a year already added is not
     added again, and an expired agreement stays expired; a second run changes nothing.
     """
+    from .cache import catalog_changed
     from .selectors import rollover_plan
 
     today = today or timezone.localdate()
@@ -885,6 +886,7 @@ def rollover_apply(
             for pk in renew_ids + revision_ids
             if pk not in already
         )
+        catalog_changed()  # bulk_create sends no signal: the public search must see it
         expired = 0
         for articulation in plan.expire:
             note = (

@@ -419,7 +419,8 @@ class Processes:
                 process.wait()
 
 
-def wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 60) -> None:
+def wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 240) -> None:
+    """Until the server answers 200 (worker start-up takes half a minute on a busy machine)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -456,7 +457,30 @@ def report(results: dict) -> tuple[str, bool]:
         (p for p in stages.get("ceiling", {}).get("pages", []) if p["page"] == "/healthz"), None
     )
     ceiling = ceiling_page["req_per_s"] if ceiling_page else 0.0
-    header = ("page", "requests", "req/s", "vs /healthz", "p50 ms", "p95 ms", "p99 ms", "errors")
+    session_page = next(
+        (
+            p
+            for p in stages.get("ceiling-session", {}).get("pages", [])
+            if p["page"].startswith("/healthz")
+        ),
+        None,
+    )
+    session_ceiling = session_page["req_per_s"] if session_page else 0.0
+    header = (
+        "page",
+        "requests",
+        "req/s",
+        "vs /healthz",
+        "vs signed-in",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "errors",
+    )
+
+    def vs_session(req_per_s: float) -> str:
+        return fmt(req_per_s / session_ceiling if session_ceiling else None, ".2f")
+
     lines, ok = [], True
     total_errors = 0
 
@@ -468,10 +492,25 @@ def report(results: dict) -> tuple[str, bool]:
                 str(ceiling_page["measured"]),
                 f"{ceiling:.1f}",
                 "1.00",
+                vs_session(ceiling),
                 fmt(ceiling_page["p50_ms"]),
                 fmt(ceiling_page["p95_ms"]),
                 fmt(ceiling_page["p99_ms"]),
                 str(ceiling_page["errors"]),
+            )
+        )
+    if session_page:
+        key_rows.append(
+            (
+                "/healthz signed in (the floor)",
+                str(session_page["measured"]),
+                f"{session_ceiling:.1f}",
+                fmt(session_ceiling / ceiling if ceiling else None, ".2f"),
+                "1.00",
+                fmt(session_page["p50_ms"]),
+                fmt(session_page["p95_ms"]),
+                fmt(session_page["p99_ms"]),
+                str(session_page["errors"]),
             )
         )
     verdicts = []
@@ -491,6 +530,7 @@ def report(results: dict) -> tuple[str, bool]:
                 str(page["measured"]),
                 f"{page['req_per_s']:.1f}",
                 fmt(ratio, ".2f"),
+                vs_session(page["req_per_s"]),
                 fmt(page["p50_ms"]),
                 fmt(page["p95_ms"]),
                 fmt(page["p99_ms"]),
@@ -513,7 +553,7 @@ def report(results: dict) -> tuple[str, bool]:
 
     for stage in results["stages"]:
         total_errors += sum(p["errors"] for p in stage["pages"])
-        if stage["stage"] in KEY_PAGES or stage["stage"] == "ceiling":
+        if stage["stage"] in KEY_PAGES or stage["stage"] in ("ceiling", "ceiling-session"):
             continue
         rows = [
             (
@@ -521,6 +561,7 @@ def report(results: dict) -> tuple[str, bool]:
                 str(p["measured"]),
                 f"{p['req_per_s']:.1f}",
                 fmt(p["req_per_s"] / ceiling if ceiling else None, ".2f"),
+                vs_session(p["req_per_s"]),
                 fmt(p["p50_ms"]),
                 fmt(p["p95_ms"]),
                 fmt(p["p99_ms"]),
@@ -636,6 +677,9 @@ def main(argv: list[str] | None = None) -> int:
                 "120",
                 "--backlog",
                 "2048",
+                # Import the application once, in the master, before forking the workers:
+                # they start in seconds rather than each importing Django on a busy CPU.
+                "--preload",
                 "--access-logfile",
                 "/dev/null",
                 "--error-logfile",

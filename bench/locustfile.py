@@ -18,6 +18,8 @@ spawn rate and -t the whole run, shared evenly between the stages (SERS_BENCH_ST
 and orders them). Each stage runs one kind of user:
 
 - ceiling: GET /healthz (one SELECT 1), the cheapest page: the server's floor.
+- ceiling-session: GET /healthz as a signed-in student (session read and renewed, user
+  loaded): the floor of every page that needs a sign-in.
 - registration-surge: students in turn sign in, land on the home page, open the class
   list, tick a class of each of one or two courses the page offers, review, register,
   read the confirmation and the dashboard, then leave (a new student for each round).
@@ -428,6 +430,23 @@ class HealthzUser(SersUser):
         self.page("/healthz", "/healthz")
 
 
+class SignedInHealthzUser(SersUser):
+    """The trivial view for a signed-in user: /healthz with a student's session cookie, so
+    the session is read and its idle timeout renewed, and the user loaded, as on every
+    signed-in page. The floor of the pages that need a sign-in (see bench/README.md)."""
+
+    stage = "ceiling-session"
+
+    def on_start(self):
+        if not self.sign_in(POOLS["view_students"].take(again=True), "setup: sign in"):
+            raise StopUser
+        user_ready(self.stage)
+
+    @task
+    def healthz(self):
+        self.page("/healthz", "/healthz (signed in)")
+
+
 class RegistrationSurgeUser(SersUser):
     """One student after another: sign in, class list, tick, review, register, dashboard."""
 
@@ -656,6 +675,7 @@ class RegistrarQueueUser(SersUser):
 
 STAGE_USERS = {
     "ceiling": HealthzUser,
+    "ceiling-session": SignedInHealthzUser,
     "registration-surge": RegistrationSurgeUser,
     "grading-surge": GradingSurgeUser,
     "dashboard": DashboardUser,

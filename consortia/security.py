@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import logging
 import time
+from datetime import timedelta
 from importlib import import_module
 
 from axes.handlers.database import AxesDatabaseHandler
@@ -230,9 +231,14 @@ def user_sessions_end(*, user_id: int) -> int:
     """
     from django.contrib.sessions.models import Session
 
+    from .sessions import DB_WRITE_SECONDS
+
     store = import_module(settings.SESSION_ENGINE).SessionStore
     ended = 0
-    live = Session.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=500)
+    # consortia.sessions rewrites a row's expiry at most once a minute while the cached
+    # session lives on: look that much further back.
+    since = timezone.now() - timedelta(seconds=DB_WRITE_SECONDS)
+    live = Session.objects.filter(expire_date__gt=since).iterator(chunk_size=500)
     for session in live:
         if str(session.get_decoded().get("_auth_user_id")) == str(user_id):
             store(session_key=session.session_key).delete()
@@ -329,6 +335,7 @@ def check_content_security_policy(app_configs=None, **kwargs) -> list[checks.Che
 DATABASE_SESSION_ENGINES = (
     "django.contrib.sessions.backends.db",
     "django.contrib.sessions.backends.cached_db",
+    "consortia.sessions",
 )
 
 

@@ -9,6 +9,7 @@ from django.contrib.auth import password_validation
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from articulations.forms import FastSelect
 from consortia.models import HighSchool, User
 
 from .models import StudentProfile
@@ -171,15 +172,9 @@ class SignUpForm(LegalIdentityFields):
         self.fields["high_school"].queryset = HighSchool.objects.order_by("name")
 
     def clean_email(self):
-        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                _(
-                    "An account already uses this email address. Sign in, or reset your "
-                    "password if you forgot it."
-                )
-            )
-        return email
+        # No "already used" error: that would tell anyone which addresses have an account.
+        # The sign-up service emails the owner of an address in use instead.
+        return User.objects.normalize_email(self.cleaned_data["email"]).lower()
 
     def clean_phone(self):
         return clean_phone_value(self.cleaned_data.get("phone", ""))
@@ -221,7 +216,8 @@ class RecoveryForm(forms.Form):
 
 
 class SchoolChoiceForm(forms.Form):
-    school = forms.TypedChoiceField(label=_("School"), coerce=int)
+    # Every school with classes this year (~330 at state size): built in Python.
+    school = forms.TypedChoiceField(label=_("School"), coerce=int, widget=FastSelect)
 
     def __init__(self, *args, groups: list[tuple[str, list[HighSchool]]], **kwargs):
         super().__init__(*args, **kwargs)
@@ -389,9 +385,14 @@ class RemovalForm(forms.Form):
 
 class CsvUploadForm(forms.Form):
     file = forms.FileField(
-        label=_("CSV file"),
-        help_text=_("Saved as CSV (UTF-8 or Windows), up to 2 MB."),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        label=_("CSV or Excel file"),
+        help_text=_("A CSV file (UTF-8 or Windows) or an Excel workbook (.xlsx), up to 2 MB."),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".csv,text/csv,.xlsx,"
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
     )
 
 

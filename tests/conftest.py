@@ -17,6 +17,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL"))
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (the locmem cache outlives a test's database
+    rollback: cached search pages, rate-limit counters)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def password():
     return TEST_PASSWORD

@@ -4,7 +4,11 @@ import csv
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
@@ -13,6 +17,7 @@ from consortia.models import AcademicYear, HighSchool
 from consortia.permissions import Capability, access_for
 from consortia.selectors import academic_year_current, policy_for
 
+from ..cache import cache_get, cache_set, search_cache_key
 from ..filters import ArticulationSearchFilter
 from ..selectors import (
     articulation_active_version_of,
@@ -53,15 +58,34 @@ def wants_fragment(request) -> bool:
 
 @require_GET
 def search(request):
-    """Active agreements for a school year, filtered by place, college, cluster and text."""
-    year, filterset = _search(request)
-    table = ArticulationSearchTable(filterset.qs, year=year)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    context = {"filter": filterset, "table": table, "year": year}
-    template = "articulations/search.html"
-    if wants_fragment(request):
-        template = "articulations/partials/search_results.html"
-    response = render(request, template, context)
+    """Active agreements for a school year, filtered by place, college, cluster and text.
+
+    The form and the results are the same for everyone who asks the same URL on the same
+    day, so they are rendered once and kept in the cache until the catalog changes
+    (articulations/cache.py); the page around them (menu, CSP nonce) is rendered per request.
+    """
+    fragment = wants_fragment(request)
+    key = search_cache_key(
+        request,
+        parts=(fragment, bool(request.htmx), get_language(), timezone.localdate()),
+    )
+    body = cache_get(key)
+    if body is not None:
+        body = mark_safe(body)  # noqa: S308 - our own rendered template, from our cache
+    else:
+        year, filterset = _search(request)
+        table = ArticulationSearchTable(filterset.qs, year=year)
+        RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+        context = {"filter": filterset, "table": table, "year": year}
+        template = "articulations/partials/search_body.html"
+        if fragment:
+            template = "articulations/partials/search_results.html"
+        body = render_to_string(template, context, request=request)
+        cache_set(key, body)
+    if fragment:
+        response = HttpResponse(body)
+    else:
+        response = render(request, "articulations/search.html", {"body": body})
     patch_vary_headers(response, ["HX-Request"])
     return response
 

@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "reports.middleware.AccessLogContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # The 12-hour session limit and no-store, then the two-step gate (consortia/).
     "consortia.security.SessionSecurityMiddleware",
@@ -175,8 +176,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # one day
 
 # Sessions: idle timeout renewed on each request; browser close ends the session.
-# Kept in the database, so that deactivating an account can end its sessions.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Kept in the database, so that deactivating an account can end its sessions. With Redis
+# (production), read from the cache and the row rewritten at most once a minute when only
+# the idle timeout moves (consortia/sessions.py); without a shared cache, the database only.
+SESSION_ENGINE = (
+    "consortia.sessions" if env_str("REDIS_URL", "") else "django.contrib.sessions.backends.db"
+)
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

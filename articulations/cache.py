@@ -1,0 +1,118 @@
+"""The public catalog's cache: rendered search results, versioned by one cache key.
+
+The public search shows active agreements with their schools, courses, credits, cluster
+and college, and a filter form listing every district and school. Those change rarely
+(a consortium activates, edits or retires an agreement; an admin renames a school) and are
+read on every search, so the rendered results are kept in the cache (Redis in
+production) under a key that holds the *catalog version*. Any change to what the search
+shows replaces the version (signals below, and `catalog_changed()` after bulk writes),
+so every cached page is left behind at once. A cached page also expires after
+SEARCH_CACHE_SECONDS, a safety net for writes that bypass the signals (raw SQL, COPY).
+
+The version is replaced twice: at once (a later read in the same transaction or test
+does not see the old pages) and after the commit (a request that read the old data
+between the change and its commit may have cached it under the new version).
+"""
+
+import hashlib
+import logging
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+logger = logging.getLogger(__name__)
+VERSION_KEY = "articulations:catalog-version"
+SEARCH_CACHE_SECONDS = 5 * 60
+# Only these parameters change the search page; a URL with any other is not cached (it
+# would be a new key for each made-up parameter).
+SEARCH_PARAMETERS = frozenset(
+    {"q", "year", "district", "high_school", "college", "cluster", "sort", "page"}
+)
+MAX_QUERY_LENGTH = 500
+
+
+def catalog_version() -> str:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(VERSION_KEY) or "none"
+    return version
+
+
+def _new_version() -> None:
+    try:
+        cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    except Exception:  # the cache is down: nothing is read from it either (see below)
+        logger.exception("could not renew the catalog version in the cache")
+
+
+def catalog_changed(**kwargs) -> None:
+    """The public catalog changed: forget every cached search page (now and at commit)."""
+    _new_version()
+    transaction.on_commit(_new_version)
+
+
+def search_cache_key(request, *, parts: tuple) -> str | None:
+    """The cache key of a search page, or None when the request should not be cached."""
+    params = request.GET
+    query = params.urlencode()
+    if len(query) > MAX_QUERY_LENGTH or not set(params).issubset(SEARCH_PARAMETERS):
+        return None
+    digest = hashlib.sha256("|".join([query, *map(str, parts)]).encode()).hexdigest()[:32]
+    try:
+        version = catalog_version()
+    except Exception:  # the cache is down: render without it
+        logger.exception("cache unavailable; the search is rendered uncached")
+        return None
+    return f"articulations:search:{version}:{digest}"
+
+
+def cache_get(key: str | None):
+    if key is None:
+        return None
+    try:
+        return cache.get(key)
+    except Exception:
+        logger.exception("cache unavailable")
+        return None
+
+
+def cache_set(key: str | None, value) -> None:
+    if key is None:
+        return
+    try:
+        cache.set(key, value, SEARCH_CACHE_SECONDS)
+    except Exception:
+        logger.exception("cache unavailable")
+
+
+def connect_signals() -> None:
+    """Called from ArticulationsConfig.ready(): every model the public search shows."""
+    from consortia.models import AcademicYear, CareerCluster, College, District, HighSchool
+
+    from .models import Articulation, CollegeCourse, HighSchoolCourse
+
+    for model in (
+        Articulation,
+        HighSchoolCourse,
+        CollegeCourse,
+        College,
+        CareerCluster,
+        District,
+        HighSchool,
+        AcademicYear,
+    ):
+        uid = f"sers.catalog.{model._meta.label_lower}"
+        post_save.connect(catalog_changed, sender=model, dispatch_uid=uid + ".save")
+        post_delete.connect(catalog_changed, sender=model, dispatch_uid=uid + ".delete")
+    for through in (
+        Articulation.high_schools.through,
+        Articulation.college_courses.through,
+        Articulation.valid_years.through,
+        HighSchool.served_districts.through,
+    ):
+        m2m_changed.connect(
+            catalog_changed, sender=through, dispatch_uid=f"sers.catalog.{through._meta.label}"
+        )
