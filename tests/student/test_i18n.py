@@ -29,6 +29,7 @@ STUDENT_FILES = [
     *sorted((BASE / "templates" / "registration").glob("password_*")),
     *sorted((BASE / "templates" / "emails").glob("student_*.txt")),
     BASE / "reports" / "templates" / "reports" / "home.html",
+    BASE / "reports" / "templates" / "reports" / "access_log" / "record_views.html",
 ]
 STUDENT_PYTHON = [
     "enrollment/forms.py",
@@ -36,6 +37,8 @@ STUDENT_PYTHON = [
     "enrollment/selectors.py",
     "enrollment/services.py",
     "consortia/navigation.py",
+    "reports/views_access.py",
+    "reports/tables.py",
 ]
 
 
@@ -74,6 +77,7 @@ STUDENT_REFS = (
     "templates/emails/student_",
     "consortia/navigation.py",
     "reports/templates/reports/home.html",
+    "reports/templates/reports/access_log/record_views.html",
 )
 
 
