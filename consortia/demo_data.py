@@ -2276,8 +2276,13 @@ def _purge(qs: models.QuerySet, deleted: Counter, tables: set[str], depth: int =
         if not (rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one)):
             continue
         child, fk = rel.related_model, rel.field
+        if child is model and fk.null:
+            # A revision's previous version: unlinked first, so that Django's delete (used
+            # when someone listens for it) does not refuse a protected self reference.
+            qs.filter(**{f"{fk.name}__isnull": False}).update(**{fk.name: None})
+            continue
         if child is model or child._meta.db_table not in tables:
-            continue  # self references (a revision's previous version) go in the same statement
+            continue  # other self references go in the same statement
         on_delete = getattr(rel, "on_delete", None)
         if on_delete is models.DO_NOTHING:
             continue

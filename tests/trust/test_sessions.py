@@ -25,7 +25,11 @@ def signed_in_client(user) -> Client:
 
 
 def test_the_settings():
-    assert base.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+    # Read from the shared cache when there is one (production has Redis).
+    engine = base.SESSION_ENGINE
+    assert engine == (
+        "consortia.sessions" if base.REDIS_URL else "django.contrib.sessions.backends.db"
+    )
     assert base.SESSION_COOKIE_AGE == 30 * 60
     assert base.SESSION_SAVE_EVERY_REQUEST is True
     assert base.SESSION_EXPIRE_AT_BROWSER_CLOSE is True
