@@ -1863,17 +1863,7 @@ def fee_record(
             setattr(fee, name, value)
         fee.recorded_by = actor
         fee.save(update_fields=[*new, "recorded_by", "updated_at"])
-        FeeChange.objects.create(
-            fee=fee,
-            from_status=from_status,
-            to_status=fee.status,
-            paid_amount=fee.paid_amount,
-            paid_on=fee.paid_on,
-            receipt_number=fee.receipt_number,
-            waiver_reason=fee.waiver_reason,
-            note=note,
-            changed_by=actor,
-        )
+        _fee_history_add(fee, from_status=from_status, note=note, actor=actor)
         _log_change(actor=actor, what="fee recorded", student_ids=[fee.student_id])
         if notify and fee.is_settled:
             _notify_credit_eligible_for_fee(fee)
@@ -2403,11 +2393,12 @@ def students_merge(
     return record
 
 
-def _fee_history_note(fee, *, note: str, actor) -> None:
-    """A history line that records a merge step on a fee without changing its status."""
+def _fee_history_add(fee, *, note: str, actor, from_status: str | None = None) -> None:
+    """The fee's history line for what was just saved on it (from `from_status`; without
+    it, a step such as a merge that leaves the status as it was)."""
     FeeChange.objects.create(
         fee=fee,
-        from_status=fee.status,
+        from_status=fee.status if from_status is None else from_status,
         to_status=fee.status,
         paid_amount=fee.paid_amount,
         paid_on=fee.paid_on,
@@ -2431,7 +2422,7 @@ def _merge_fees(*, actor, survivor, merged, decisions, label) -> list[dict]:
         other = survivor_fees.get(key)
         if other is None:
             Fee.objects.filter(pk=fee.pk).update(student=survivor)
-            _fee_history_note(fee, note=label, actor=actor)
+            _fee_history_add(fee, note=label, actor=actor)
             result.append({"fee": fee.pk, "action": "moved"})
             continue
         if fee.status == other.status == Fee.Status.PAID:
@@ -2455,7 +2446,7 @@ def _merge_fees(*, actor, survivor, merged, decisions, label) -> list[dict]:
         drop.delete()
         if keep_merged:
             Fee.objects.filter(pk=keep.pk).update(student=survivor)
-        _fee_history_note(keep, note=dropped, actor=actor)
+        _fee_history_add(keep, note=dropped, actor=actor)
         result.append(
             {
                 "fee": keep.pk,
