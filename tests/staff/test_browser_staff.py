@@ -143,6 +143,10 @@ def test_teacher_grades_a_class_of_30_and_the_registrar_transcribes(page, login,
 def test_the_busiest_pages_work_on_a_phone(phone_page, login, school):
     place = school
     page = phone_page
+    # A long name makes the grade table wider than the phone: it must scroll in its box.
+    student = place.students[0]
+    student.legal_last_name = "Featherstonehaugh-Montgomery-Villanueva"
+    student.save(update_fields=["legal_last_name"])
     login(page, place.teacher)
     for name in ["teacher_roster", "teacher_grades"]:
         page.goto(reverse(f"enrollment:{name}", args=[place.section.pk]))
