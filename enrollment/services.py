@@ -39,7 +39,7 @@ from consortia.selectors import academic_year_current, policy_for
 from consortia.services import email_send_once, user_send_welcome_email
 from consortia.tasks import send_password_reset_email
 
-from . import tasks
+from . import pagecache, tasks
 from .identity import blocks_sign_up
 from .models import (
     GRADED_STATUSES,
@@ -209,6 +209,10 @@ def _update_in_one_statement(enrollments: list[Enrollment], names: set[str]) -> 
             case = Cast(case, output_field=field)
         values[field.attname] = case
     Enrollment.objects.filter(pk__in=[enrollment.pk for enrollment in enrollments]).update(**values)
+    pagecache.students_changed(  # an UPDATE sends no signal
+        (enrollment.student_id for enrollment in enrollments),
+        section_ids=(enrollment.section_id for enrollment in enrollments),
+    )
 
 
 def enrollments_change_status(
@@ -335,6 +339,14 @@ def _log_change(*, actor, what: str, student_ids=(), enrollment_ids=()) -> None:
         )
     if ids:
         access_log_record(actor=actor, action="change", what=what, student_ids=ids)
+        # Every change of a student's record passes here, bulk writes included: the
+        # cached pages that show these students (theirs, and their classes' rosters).
+        pagecache.students_changed(
+            ids,
+            section_ids=Enrollment.objects.filter(student_id__in=ids).values_list(
+                "section_id", flat=True
+            ),
+        )
 
 
 def generate_sers_id() -> str:

@@ -26,7 +26,7 @@ from consortia.permissions import Access, Capability, access_for, get_in_scope, 
 from consortia.selectors import academic_year_current
 from reports.services import access_log_record, client_ip
 
-from . import importers, selectors, services, tasks
+from . import importers, pagecache, selectors, services, tasks
 from .filters import FeeFilter, RegistrarQueueFilter
 from .forms import (
     ContactForm,
@@ -319,6 +319,27 @@ def verify_resend(request):
 @require_GET
 def dashboard(request):
     student = _student(request)
+    content, _extra = pagecache.cached_content(
+        request,
+        page="dashboard",
+        scopes=_student_page_scopes(request, student),
+        build=lambda: (_dashboard_content(request, student), {}),
+    )
+    return render(request, "enrollment/dashboard.html", {"content": content})
+
+
+def _student_page_scopes(request, student) -> list[str]:
+    """What a student's own pages show: their record and account, the classes offered and
+    the catalog."""
+    return [
+        pagecache.student_scope(student.pk),
+        pagecache.user_scope(request.user.pk),
+        pagecache.OFFERS,
+        "catalog",
+    ]
+
+
+def _dashboard_content(request, student) -> str:
     year = academic_year_current()
     enrollments = selectors.student_year_enrollments(student=student, year=year)
     fee_lines = selectors.student_fee_lines(student=student, year=year)
@@ -340,9 +361,9 @@ def dashboard(request):
         }
         for e in enrollments
     ]
-    return render(
+    return pagecache.render_content(
         request,
-        "enrollment/dashboard.html",
+        "enrollment/partials/dashboard_content.html",
         {
             "student": student,
             "year": year,
@@ -406,12 +427,25 @@ def _school_param(value) -> int | None:
 @require_GET
 def register(request):
     student = _student(request)
-    context = _register_context(
-        request, student, school_id=_school_param(request.GET.get("school"))
-    )
-    if request.htmx:
+    school_id = _school_param(request.GET.get("school"))
+    if request.htmx:  # the class list of another school, picked on the page
+        context = _register_context(request, student, school_id=school_id)
         return render(request, "enrollment/partials/class_list.html", context)
-    return render(request, "enrollment/register.html", context)
+    content, _extra = pagecache.cached_content(
+        request,
+        page="register",
+        scopes=_student_page_scopes(request, student),
+        parts=(school_id,),
+        build=lambda: (
+            pagecache.render_content(
+                request,
+                "enrollment/partials/register_content.html",
+                _register_context(request, student, school_id=school_id),
+            ),
+            {},
+        ),
+    )
+    return render(request, "enrollment/register.html", {"content": content})
 
 
 def _bound_selection(request, student, school_id):
@@ -779,13 +813,22 @@ def _teacher_section(request, pk: int):
 @require_GET
 def teacher_roster(request, pk: int):
     _access, section = _teacher_section(request, pk)
-    roster = selectors.section_roster(section=section)
-    _log_view(
-        request, what="class roster", student_ids=[e.student_id for e in roster], role="teacher"
-    )
-    return render(
+    content, extra = pagecache.cached_content(
         request,
-        "enrollment/staff/roster.html",
+        page="roster",
+        scopes=[pagecache.section_scope(section.pk), pagecache.user_scope(request.user.pk)],
+        parts=(section.pk,),
+        build=lambda: _roster_content(request, section),
+    )
+    _log_view(request, what="class roster", student_ids=extra["student_ids"], role="teacher")
+    return render(request, "enrollment/staff/roster.html", {"content": content, "section": section})
+
+
+def _roster_content(request, section) -> tuple[str, dict]:
+    roster = selectors.section_roster(section=section)
+    html = pagecache.render_content(
+        request,
+        "enrollment/staff/partials/roster_content.html",
         {
             "section": section,
             "roster": roster,
@@ -793,6 +836,7 @@ def teacher_roster(request, pk: int):
             "closed": section.completed_at is not None,
         },
     )
+    return html, {"student_ids": [e.student_id for e in roster]}
 
 
 @login_required

@@ -191,7 +191,8 @@ def test_an_inactive_invitation_being_saved_does_not_scan_sessions(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         user.first_name = "Still invited"
         user.save()
-    assert callbacks == []
+    # Only the cached pages' versions are renewed at commit (enrollment.pagecache).
+    assert [c for c in callbacks if c.__module__ != "enrollment.pagecache"] == []
 
 
 def test_user_sessions_end_counts_what_it_ended():

@@ -1,0 +1,223 @@
+"""Cached content of the signed-in pages read far more often than they change: a
+student's dashboard and class list, a teacher's roster.
+
+In a registration surge a student opens the same class list and dashboard again and
+again, and a teacher the same roster, while what those pages show changes a few times a
+day. So the rendered content (everything inside <main> but the messages; the layout
+around it is rendered for each request) is kept in the cache (Redis in production)
+under a key that holds the *versions* of everything it shows:
+
+- ``student:<id>``   the student's record: enrollments, grades, fees, identity
+- ``user:<id>``      the account: email confirmed, name, active
+- ``section:<id>``   a class's enrollments and the class itself
+- ``offers``         classes, teachers, consortium policies (what the class list offers)
+- the public catalog version (agreements, courses, schools: articulations.cache)
+
+plus the page, its parameters, the language and today's date (windows, deadlines and
+the undo period are days). Every change replaces the versions it touches: the signals
+below for saves and deletes, ``_log_change`` and the bulk status writer in
+enrollment.services for the writes that send no signal. A version is replaced at once
+and again after the commit (a request that read the old rows between the change and its
+commit may have cached them under the new version). Cached content also expires after
+CONTENT_SECONDS, a safety net for writes that bypass both (raw SQL, COPY).
+
+The CSRF token and the CSP nonce differ for each session and request: content is
+rendered with placeholders and they are put in when it is served. Whatever a page must do
+on every view besides rendering (the access log) it still does; the cache keeps what it
+needs (the student ids shown) beside the HTML. If the cache is down the page is rendered
+as if nothing was cached.
+"""
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.middleware.csp import get_nonce
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+from articulations.cache import VERSION_KEY as CATALOG_VERSION_KEY
+
+logger = logging.getLogger(__name__)
+
+CONTENT_SECONDS = 5 * 60
+VERSION_SECONDS = 24 * 60 * 60  # a lost version only means one page built again
+CSRF_PLACEHOLDER = "sers-csrf-token-placeholder"
+NONCE_PLACEHOLDER = "sers-csp-nonce-placeholder"
+OFFERS = "offers"
+
+
+def student_scope(student_id: int) -> str:
+    return f"student:{student_id}"
+
+
+def user_scope(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def section_scope(section_id: int) -> str:
+    return f"section:{section_id}"
+
+
+def _version_key(scope: str) -> str:
+    return CATALOG_VERSION_KEY if scope == "catalog" else f"enrollment:page-version:{scope}"
+
+
+def _versions(scopes: list[str]) -> list[str]:
+    """The current version of each scope, starting one where none is kept. One round trip
+    to the cache when every scope has a version."""
+    keys = [_version_key(scope) for scope in scopes]
+    found = cache.get_many(keys)
+    missing = [key for key in keys if key not in found]
+    if missing:
+        for key in missing:
+            lasts = None if key == CATALOG_VERSION_KEY else VERSION_SECONDS
+            cache.add(key, uuid.uuid4().hex, timeout=lasts)
+        found.update(cache.get_many(missing))
+    return [str(found.get(key, "none")) for key in keys]
+
+
+def _renew(scopes: frozenset[str]) -> None:
+    try:
+        cache.set_many({_version_key(scope): uuid.uuid4().hex for scope in scopes}, VERSION_SECONDS)
+    except Exception:  # the cache is down: nothing is read from it either
+        logger.exception("could not renew page versions in the cache")
+
+
+def content_changed(scopes: Iterable[str]) -> None:
+    """What these scopes show changed: their cached content is left behind, now and at
+    commit."""
+    scopes = frozenset(scopes)
+    if not scopes:
+        return
+    _renew(scopes)
+    transaction.on_commit(lambda: _renew(scopes))
+
+
+def students_changed(student_ids: Iterable[int], *, section_ids: Iterable[int] = ()) -> None:
+    content_changed([*map(student_scope, set(student_ids)), *map(section_scope, set(section_ids))])
+
+
+def render_content(request, template: str, context: dict) -> str:
+    """Render a page's content with placeholders for the per-request CSRF token and CSP
+    nonce, so the HTML can be kept and served to the same user later."""
+    return render_to_string(
+        template,
+        {**context, "csrf_token": CSRF_PLACEHOLDER, "csp_nonce": NONCE_PLACEHOLDER},
+        request,
+    )
+
+
+def cached_content(
+    request,
+    *,
+    page: str,
+    scopes: list[str],
+    build: Callable[[], tuple[str, dict]],
+    parts: tuple = (),
+) -> tuple[SafeString, dict]:
+    """(html, extra) of a page's content: from the cache while every scope's version is
+    unchanged, else from ``build()`` (which renders with ``render_content``) and kept.
+    `parts` are the request's parameters that change the content (a school picked)."""
+    key = None
+    hit = None
+    try:
+        versions = _versions(scopes)
+        raw = "|".join(
+            [
+                page,
+                get_language() or "",
+                timezone.localdate().isoformat(),
+                *scopes,
+                *versions,
+                *map(str, parts),
+            ]
+        )
+        key = f"enrollment:page:{page}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
+        hit = cache.get(key)
+    except Exception:
+        logger.exception("cache unavailable; the page is rendered uncached")
+    if hit is None:
+        html, extra = build()
+        if key is not None:
+            try:
+                cache.set(key, (html, extra), CONTENT_SECONDS)
+            except Exception:
+                logger.exception("cache unavailable")
+    else:
+        html, extra = hit
+    if CSRF_PLACEHOLDER in html:
+        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+    if NONCE_PLACEHOLDER in html:
+        html = html.replace(NONCE_PLACEHOLDER, str(get_nonce(request)))
+    return mark_safe(html), extra  # noqa: S308 (rendered by our templates, escaped there)
+
+
+# --- what replaces the versions -------------------------------------------------------------------
+
+
+def _enrollment_saved(sender, instance, **kwargs) -> None:
+    students_changed([instance.student_id], section_ids=[instance.section_id])
+
+
+def _student_record_saved(sender, instance, **kwargs) -> None:
+    """Fees, identity changes and the profile itself: the student's pages, and the rosters
+    that show the student's name."""
+    from .models import Enrollment
+
+    student_id = instance.pk if sender.__name__ == "StudentProfile" else instance.student_id
+    sections = []
+    if sender.__name__ == "StudentProfile":
+        sections = Enrollment.objects.filter(student_id=student_id).values_list(
+            "section_id", flat=True
+        )
+    students_changed([student_id], section_ids=sections)
+
+
+def _section_saved(sender, instance, **kwargs) -> None:
+    content_changed([section_scope(instance.pk), OFFERS])
+
+
+def _offers_changed(sender, **kwargs) -> None:
+    content_changed([OFFERS])
+
+
+# Saves of these fields alone change nothing a cached page shows but the account's own
+# scope (sign-in time, password) or only the student's own pages (email confirmed).
+_ACCOUNT_ONLY_FIELDS = frozenset({"last_login", "password", "email", "email_verified_at"})
+
+
+def _user_saved(sender, instance, created=False, update_fields=None, **kwargs) -> None:
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
+    scopes = [user_scope(instance.pk)]
+    account_only = update_fields is not None and set(update_fields) <= _ACCOUNT_ONLY_FIELDS
+    if not created and not account_only:
+        scopes.append(OFFERS)  # a teacher activated, renamed or deactivated
+    content_changed(scopes)
+
+
+def connect_signals() -> None:
+    """Called from EnrollmentConfig.ready()."""
+    from consortia.models import ConsortiumPolicy, User
+
+    from .models import Enrollment, Fee, IdentityChange, Section, StudentProfile
+
+    def connect(handler, model, name):
+        uid = f"sers.pagecache.{name}.{model._meta.label_lower}"
+        post_save.connect(handler, sender=model, dispatch_uid=uid + ".save")
+        post_delete.connect(handler, sender=model, dispatch_uid=uid + ".delete")
+
+    connect(_enrollment_saved, Enrollment, "enrollment")
+    for model in (Fee, IdentityChange, StudentProfile):
+        connect(_student_record_saved, model, "student")
+    connect(_section_saved, Section, "section")
+    connect(_offers_changed, ConsortiumPolicy, "offers")
+    connect(_user_saved, User, "user")
