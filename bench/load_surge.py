@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import random
 import secrets
@@ -59,6 +60,17 @@ KEY_PAGES = {
 }
 TARGET_RATIO = 0.30
 TARGET_TAIL = 10.0
+# The run's stages when --stages is not given (locustfile.DEFAULT_STAGES): the key pages,
+# the two ceilings and the two surges; and the stage timing of locustfile.Stages.
+DEFAULT_STAGE_COUNT = len(KEY_PAGES) + 4
+GAP_SECONDS = 3.0
+# The registration-post stage signs in, before its measurement, enough students to post at
+# this rate (an upper bound, locustfile.POST_RATE_BOUND) for the whole stage. A sign-in
+# (Argon2) costs several posts, so each student gets up to CLASSES_PER_POST_STUDENT
+# classes, one per course (no rule caps a student's classes a year; ~340 courses a year at
+# state size): one or two students cover a user's stage.
+POST_RATE_BOUND = 150.0
+CLASSES_PER_POST_STUDENT = 300
 
 
 def die(message: str) -> None:
@@ -118,8 +130,20 @@ def write_ids(name: str, rows: list[list[object]], header: str) -> None:
         csv.writer(handle).writerows(rows)
 
 
-def prepare(*, users: int, seed: int) -> dict[str, int]:
-    """Write the account lists (ids only) for the locustfile. Returns how many of each."""
+def post_students_needed(*, users: int, run_seconds: int, stages: int) -> int:
+    """Students for the registration-post stage: each user's share of POST_RATE_BOUND x
+    the stage's length, CLASSES_PER_POST_STUDENT posts a student, one more student each
+    for those who have fewer classes left."""
+    stage_seconds = max(5.0, (run_seconds - 1.0) / max(1, stages) - GAP_SECONDS)
+    per_user = math.ceil(POST_RATE_BOUND * stage_seconds / users)
+    return users * (math.ceil(per_user / CLASSES_PER_POST_STUDENT) + 1)
+
+
+def prepare(*, users: int, seed: int, post_students: int | None = None) -> dict[str, int]:
+    """Write the account lists (ids only) for the locustfile. Returns how many of each.
+
+    `post_students`: how many students the registration-post stage needs (default 3 x
+    users)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sers.settings.dev")
     os.environ.setdefault("DEBUG", "false")
     sys.path.insert(0, str(ROOT))
@@ -160,8 +184,11 @@ def prepare(*, users: int, seed: int) -> dict[str, int]:
         .distinct()
     )
     by_school: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    by_course: dict[int, list[str]] = defaultdict(list)  # articulation: "school:section"
     for section_id, school_id, articulation_id in registrable:
         by_school[school_id].append((section_id, articulation_id))
+        by_course[articulation_id].append(f"{school_id}:{section_id}")
+    courses = sorted(by_course)
     held: dict[int, set[int]] = defaultdict(set)
     for student_id, articulation_id in (
         Enrollment.objects.filter(section__academic_year=year)
@@ -181,30 +208,26 @@ def prepare(*, users: int, seed: int) -> dict[str, int]:
     )
     rng.shuffle(students)
 
+    post_wanted = post_students or 3 * users
     surge, post, view = [], [], []
-    all_registrable = [(s, school, a) for s, school, a in registrable]
     for student_id, user_id, school_id in students:
         mine = held[student_id]
         own = [s for s, a in by_school[school_id] if a not in mine]
         if len(surge) < 20 * users and own:
             surge.append([user_id, *own])
             continue
-        if len(post) < 3 * users:
-            picks, seen = [], set(mine)
-            for section_id, school, articulation_id in rng.sample(
-                all_registrable, min(len(all_registrable), 400)
-            ):
-                if articulation_id not in seen:
-                    seen.add(articulation_id)
-                    picks.append(f"{school}:{section_id}")
-                if len(picks) >= 25:
-                    break
+        if len(post) < post_wanted:
+            # One class (any school's) of each course the student does not hold yet: the
+            # registration refuses a second class of a course, nothing else per student.
+            open_courses = [a for a in courses if a not in mine]
+            chosen = rng.sample(open_courses, min(len(open_courses), CLASSES_PER_POST_STUDENT))
+            picks = [rng.choice(by_course[a]) for a in chosen]
             if picks:
                 post.append([user_id, *picks])
                 continue
         if len(view) < users and len(mine) >= 2:
             view.append([user_id])
-        if len(surge) >= 20 * users and len(post) >= 3 * users and len(view) >= users:
+        if len(surge) >= 20 * users and len(post) >= post_wanted and len(view) >= users:
             break
     write_ids("students_surge.csv", surge, "user_id, section_id they may register (own school)")
     write_ids("students_post.csv", post, "user_id, school_id:section_id they may register")
@@ -625,7 +648,16 @@ def main(argv: list[str] | None = None) -> int:
     migrate()
     if args.build:
         build(args.years, args.students)
-    counts = prepare(users=args.users, seed=args.seed)
+    stage_names = [n for n in args.stages.split(",") if n.strip()]
+    counts = prepare(
+        users=args.users,
+        seed=args.seed,
+        post_students=post_students_needed(
+            users=args.users,
+            run_seconds=args.run_time,
+            stages=len(stage_names) or DEFAULT_STAGE_COUNT,
+        ),
+    )
     print("accounts and data: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     if args.prepare_only:
         return 0
