@@ -65,6 +65,7 @@ class Timer:
 
     def reset(self):
         self.count, self.seconds, self.slowest = 0, 0.0, (0.0, "", None)
+        self.each = []  # (ms, sql) of every query of the last request, for --queries
 
     def __call__(self, execute, sql, params, many, context):
         started = time.perf_counter()
@@ -74,6 +75,7 @@ class Timer:
             took = time.perf_counter() - started
             self.count += 1
             self.seconds += took
+            self.each.append((took * 1000, sql))
             if took > self.slowest[0]:
                 self.slowest = (took, sql, params)
 
@@ -94,14 +96,18 @@ def pages(selected: set[str]):
         ("class-list", view_student, "get", ["/student/register/"], None),
         ("roster", int(teacher), "get", [f"/teacher/classes/{section}/"], None),
         ("grade-page", int(grader[0]), "get", [f"/teacher/classes/{grader[1]}/grades/"], None),
-        ("grade-save", int(grader[0]), "grade", [f"/teacher/classes/{grader[1]}/grades/"], None),
-        ("search", None, "get", searches, None),
         (
-            "registrar-queue",
-            registrar,
-            "get",
-            [f"/registrar/queue/?view={v}" for v in ("ready", "waiting", "transcribed")],
-            None,
+            "grade-save",
+            int(grader[0]),
+            "grade",
+            [f"/teacher/classes/{grader[1]}/grades/"],
+            grader[2] if len(grader) > 2 else "letter",  # the class's grade scale
+        ),
+        ("search", None, "get", searches, None),
+        # One row per tab: their costs differ (ready and waiting run the fee subqueries).
+        *(
+            (f"registrar-queue ({v})", registrar, "get", [f"/registrar/queue/?view={v}"], None)
+            for v in ("ready", "waiting", "transcribed")
         ),
         ("registration-post", None, "register", post_rows, None),
     ]
@@ -120,6 +126,9 @@ def main() -> int:
     parser.add_argument("--pages", default="")
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--sql", action="store_true", help="print the slowest SQL")
+    parser.add_argument(
+        "--queries", action="store_true", help="print every query of the last request, in ms"
+    )
     args = parser.parse_args()
     selected = {p.strip() for p in args.pages.split(",") if p.strip()}
     if os.environ.get("SERS_BENCH_SESSION_ENGINE"):  # compare engines: before/after
@@ -133,7 +142,7 @@ def main() -> int:
     print(
         f"{'page':28} {'wall ms':>8} {'cpu ms':>7} {'db ms':>7} {'queries':>7} {'slowest q ms':>12}"
     )
-    for name, user_id, method, paths, _ in pages(selected):
+    for name, user_id, method, paths, data in pages(selected):
         client = Client()
         if user_id:
             sign_in(client, user_id)
@@ -142,9 +151,11 @@ def main() -> int:
         form = {}
         if method == "grade":
             page = client.get(paths[0]).content.decode()
-            choices = ["A", "B", "C", "A-", "B+"]
+            # Grades of the class's own scale (bench/out/grades.csv: scale, grades...).
+            scales = {row[0]: row[1:] for row in ids("grades.csv")}
+            choices = scales.get(data) or scales["letter"]
             form = {
-                f"grade_{pk}": choices[i % 5]
+                f"grade_{pk}": choices[i % len(choices)]
                 for i, pk in enumerate(re.findall(r'name="grade_(\d+)"', page))
             }
         if method == "register":
@@ -163,7 +174,10 @@ def main() -> int:
                 if method == "get":
                     response = client.get(path)
                 elif method == "grade":
-                    form = {k: ("B" if v != "B" else "A") for k, v in form.items()}
+                    # Every grade changes on each save: the next one of the scale.
+                    form = {
+                        k: choices[(choices.index(v) + 1) % len(choices)] for k, v in form.items()
+                    }
                     response = client.post(path, form)
                 else:
                     response = client.post(
@@ -190,6 +204,9 @@ def main() -> int:
             f"{name:28} {statistics.median(walls):8.1f} {statistics.median(cpus):7.1f} "
             f"{statistics.median(dbs):7.1f} {max(counts):7d} {slowest[0] * 1000:12.1f}"
         )
+        if args.queries:
+            for ms, sql in timer.each:
+                print(f"      {ms:8.1f} ms  {' '.join(sql.split())[:160]}")
         if args.sql or args.explain:
             print(f"      slowest: {slowest[1][:600]}")
         if args.explain and slowest[1].lstrip().upper().startswith("SELECT"):

@@ -76,6 +76,8 @@ class StudentProfile(models.Model):
         indexes = [
             models.Index(fields=["birth_date", "legal_last_name"]),
             models.Index(fields=["high_school", "legal_last_name"]),
+            # Lists sorted by name (the registrar's waiting tab) read it in order.
+            models.Index(fields=["legal_last_name", "legal_first_name"], name="student_name"),
         ]
 
     def __str__(self) -> str:
@@ -219,6 +221,26 @@ class Enrollment(models.Model):
             models.Index(fields=["section", "status"]),
             models.Index(fields=["student", "status"]),
             models.Index(fields=["status", "section"], name="enrollment_status_section"),
+            # A college's classes' enrollments still on their way to a transcript (the
+            # registrar's waiting tab), without reading the finished ones.
+            models.Index(
+                fields=["section"],
+                condition=Q(
+                    status__in=[
+                        EnrollmentStatus.REGISTERED,
+                        EnrollmentStatus.CONFIRMED,
+                        EnrollmentStatus.GRADED,
+                        EnrollmentStatus.ATTAINED,
+                    ]
+                ),
+                name="enrollment_section_open",
+            ),
+            # The registrar's transcribed tab: newest postings first.
+            models.Index(
+                fields=["-transcribed_on"],
+                condition=Q(status=EnrollmentStatus.TRANSCRIBED),
+                name="enrollment_transcribed_on",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -308,7 +330,15 @@ class Fee(models.Model):
                 condition=Q(status__in=["unpaid", "paid", "waived"]), name="fee_status_valid"
             ),
         ]
-        indexes = [models.Index(fields=["consortium", "academic_year", "status"])]
+        indexes = [
+            models.Index(fields=["consortium", "academic_year", "status"]),
+            # fee_settled_q's EXISTS, once per enrollment, answered from the index alone.
+            models.Index(
+                fields=["student", "consortium", "academic_year"],
+                condition=Q(status__in=["paid", "waived"]) | Q(amount=0),
+                name="fee_settled",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Fee {self.pk} ({self.status})"

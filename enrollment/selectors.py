@@ -950,8 +950,13 @@ def registrar_enrollments(*, access: Access) -> QuerySet[Enrollment]:
     """Enrollments in classes of the registrar's colleges."""
     if not access.can(Capability.TRANSCRIBE):
         return Enrollment.objects.none()
+    # Through the colleges' section ids, not a join on the articulation: the planner then
+    # walks those classes' enrollments by index instead of hashing every enrollment of a
+    # status across the state.
     return Enrollment.objects.filter(
-        section__articulation__college_id__in=access.registrar_college_ids
+        section_id__in=Section.objects.filter(
+            articulation__college_id__in=access.registrar_college_ids
+        ).values("pk")
     )
 
 
@@ -965,15 +970,25 @@ def registrar_queue(*, access: Access, view: str) -> QuerySet[Enrollment]:
     if view == "ready":
         queryset = base.filter(eligible_for_transcription_q())
     elif view == "waiting":
+        # Same rows as "registered, confirmed or graded, or attained but not eligible"
+        # (eligible implies attained); one status list lets an index find them.
         queryset = base.filter(
-            Q(status__in=(S.REGISTERED, S.CONFIRMED, S.GRADED))
-            | (Q(status=S.ATTAINED) & ~eligible_for_transcription_q())
+            Q(status__in=(S.REGISTERED, S.CONFIRMED, S.GRADED, S.ATTAINED))
+            & ~eligible_for_transcription_q()
         ).annotate(fee_settled=ExpressionWrapper(fee_settled_q(), output_field=BooleanField()))
     else:
         queryset = base.filter(status=S.TRANSCRIBED)
-    return queryset.select_related(*ENROLLMENT_DISPLAY).prefetch_related(
-        Prefetch("section__articulation__college_courses", queryset=CollegeCourse.objects.all())
+    # The class's details come in a second query: joined here they pushed the query past
+    # PostgreSQL's join_collapse_limit (8), and the planner then hashed every enrollment of
+    # the status across the state instead of walking the colleges' classes.
+    sections = Section.objects.select_related(
+        *(f.removeprefix("section__") for f in ENROLLMENT_DISPLAY if f.startswith("section__"))
+    ).prefetch_related(
+        Prefetch("articulation__college_courses", queryset=CollegeCourse.objects.all())
     )
+    return queryset.select_related(
+        *(f for f in ENROLLMENT_DISPLAY if not f.startswith("section__"))
+    ).prefetch_related(Prefetch("section", queryset=sections))
 
 
 def transcription_blockers(enrollment: Enrollment) -> list[str]:
