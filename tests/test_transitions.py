@@ -166,7 +166,7 @@ def test_refused_transitions_change_nothing(pair, django_capture_on_commit_callb
     assert str(S(from_status).label) in caught.value.messages[0]
     assert Enrollment.objects.filter(pk=enrollment.pk).values().get() == snapshot
     assert history(enrollment) == before
-    assert callbacks == []
+    assert announcements(callbacks) == []  # (the actor made above renews its own page version)
 
 
 @pytest.mark.django_db
@@ -232,6 +232,12 @@ def test_no_reason_needed_for_ordinary_moves(pair):
     assert history(enrollment)[-1][4] == ""
 
 
+def announcements(callbacks) -> list:
+    """The on-commit callbacks but the cached pages' version renewals (enrollment.pagecache),
+    which every change of an enrollment adds."""
+    return [c for c in callbacks if c.__module__ != "enrollment.pagecache"]
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", [S.REGISTERED, S.CONFIRMED, S.GRADED, S.TRANSCRIBED])
 def test_same_status_with_nothing_changing_is_a_no_op(status, django_capture_on_commit_callbacks):
@@ -252,7 +258,7 @@ def test_same_status_with_nothing_changing_is_a_no_op(status, django_capture_on_
     assert result.status == status
     assert Enrollment.objects.filter(pk=enrollment.pk).values().get() == snapshot
     assert history(enrollment) == before
-    assert callbacks == []
+    assert announcements(callbacks) == []  # (the actor made above renews its own page version)
 
 
 @pytest.mark.django_db
@@ -335,9 +341,9 @@ def test_signal_fires_once_after_commit(django_capture_on_commit_callbacks):
             enrollment_change_status(enrollment_id=enrollment.pk, to_status=S.CONFIRMED, actor=None)
             # Nothing is announced while the transaction is still open.
             assert received == []
-        assert len(callbacks) == 1
+        assert len(announcements(callbacks)) == 1
         assert received == []
-        callbacks[0]()
+        announcements(callbacks)[0]()
     finally:
         enrollment_status_changed.disconnect(receiver)
 
@@ -363,7 +369,7 @@ def test_signal_fires_when_the_outer_transaction_commits(django_capture_on_commi
             enrollment_change_status(enrollment_id=enrollment.pk, to_status=S.WITHDRAWN, actor=None)
     finally:
         enrollment_status_changed.disconnect(receiver)
-    assert len(callbacks) == 2
+    assert len(announcements(callbacks)) == 2
     assert received == [S.CONFIRMED, S.WITHDRAWN]
 
 
