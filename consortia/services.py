@@ -475,6 +475,14 @@ def _only_our_teacher(user: User, access) -> None:
         )
 
 
+def _teacher_classes_changed(user_id: int) -> None:
+    """The UPDATE sends no signal: the class lists kept in the cache show whether a
+    class's teacher is active (enrollment.pagecache)."""
+    from enrollment.pagecache import OFFERS, content_changed, user_scope
+
+    content_changed([OFFERS, user_scope(user_id)])
+
+
 def teacher_deactivate(*, actor, user_id: int, reason: str) -> User:
     """Close a teacher's account: they are signed out everywhere at once, cannot sign in,
     and their classes stop taking registrations (enrollment checks the teacher is active)."""
@@ -492,6 +500,7 @@ def teacher_deactivate(*, actor, user_id: int, reason: str) -> User:
         _only_our_teacher(user, access)
         User.objects.filter(pk=user.pk).update(is_active=False)
         user.is_active = False
+        _teacher_classes_changed(user.pk)
         _record(actor, user, added=False, message=f"Deactivated: {reason}")
         transaction.on_commit(lambda: user_sessions_end(user_id=user.pk))
     logger.info("teacher deactivated: user_id=%s by user_id=%s", user.pk, actor.pk)
@@ -512,6 +521,7 @@ def teacher_reactivate(*, actor, user_id: int) -> User:
         _only_our_teacher(user, access)
         User.objects.filter(pk=user.pk).update(is_active=True)
         user.is_active = True
+        _teacher_classes_changed(user.pk)
         _record(actor, user, added=False, message="Reactivated")
     logger.info("teacher reactivated: user_id=%s by user_id=%s", user.pk, actor.pk)
     return user

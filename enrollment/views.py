@@ -816,7 +816,12 @@ def teacher_roster(request, pk: int):
     content, extra = pagecache.cached_content(
         request,
         page="roster",
-        scopes=[pagecache.section_scope(section.pk), pagecache.user_scope(request.user.pk)],
+        # The class, the teacher's account, and the course and school names in its header.
+        scopes=[
+            pagecache.section_scope(section.pk),
+            pagecache.user_scope(request.user.pk),
+            "catalog",
+        ],
         parts=(section.pk,),
         build=lambda: _roster_content(request, section),
     )

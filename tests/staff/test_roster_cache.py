@@ -3,10 +3,12 @@ without the roster query, every view still logged, never stale after a change it
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 
 from enrollment.models import EnrollmentStatus as S
 from reports.models import AccessLogEntry
+from tests.factories import StudentProfileFactory
 from tests.staff.conftest import advance, enroll
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +70,23 @@ def test_another_teachers_class_is_never_served_from_the_cache(client, here, the
     client.get(roster_url(here))
     client.force_login(there.teacher)
     assert client.get(roster_url(here)).status_code == 404
+
+
+def test_a_teacher_deactivated_and_reactivated_shows_on_the_students_class_list(client, here):
+    """The admin's deactivation writes with an UPDATE (no signal): the class list of a
+    student of that school must still show it at once."""
+    student = StudentProfileFactory(high_school=here.school)  # not in the class yet
+    student_client = Client()
+    student_client.force_login(student.user)
+    refusal = "account is not active yet"
+    register = reverse("enrollment:register")
+    assert refusal not in student_client.get(register).content.decode()
+    client.force_login(here.admin)
+    response = client.post(
+        reverse("consortium_teacher_deactivate", args=[here.teacher.pk]),
+        {"reason": "Left the district"},
+    )
+    assert response.status_code == 302
+    assert refusal in student_client.get(register).content.decode()
+    client.post(reverse("consortium_teacher_activate", args=[here.teacher.pk]))
+    assert refusal not in student_client.get(register).content.decode()
