@@ -2395,6 +2395,12 @@ def students_merge(
             student_ids=[survivor.pk, merged.pk],
             role="consortium_admin",
         )
+        pagecache.students_changed(  # enrollments moved with an UPDATE: no signal
+            [survivor.pk, merged.pk],
+            section_ids=Enrollment.objects.filter(student=survivor).values_list(
+                "section_id", flat=True
+            ),
+        )
     logger.info(
         "students merged: merge_id=%s merged=%s survivor=%s by user_id=%s",
         record.pk,
