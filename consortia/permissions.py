@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, IntegerField, Model, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 
 from .models import Role, RoleMembership
@@ -132,6 +132,7 @@ class Access:
 
 
 ANONYMOUS = Access(user_id=None)
+STUDENT_ROW = "~student"  # not a Role value
 
 
 def access_for(user) -> Access:
@@ -141,14 +142,25 @@ def access_for(user) -> Access:
     cached = getattr(user, "_sers_access", None)
     if cached is not None:
         return cached
-    memberships = list(
-        RoleMembership.objects.filter(user=user).values_list(
-            "role", "consortium_id", "college_id", "district_id", "high_school_id"
-        )
-    )
     from enrollment.models import StudentProfile
 
-    student_id = StudentProfile.objects.filter(user=user).values_list("pk", flat=True).first()
+    # The roles and the student profile in one query (every signed-in page asks): the
+    # profile comes as a row whose role is STUDENT_ROW and whose second column is its id.
+    no_id = Value(None, output_field=IntegerField())
+    rows = list(
+        RoleMembership.objects.filter(user=user)
+        .order_by()
+        .values_list("role", "consortium_id", "college_id", "district_id", "high_school_id")
+        .union(
+            StudentProfile.objects.filter(user=user)
+            .order_by()
+            .values_list(Value(STUDENT_ROW, output_field=CharField()), "pk", no_id, no_id, no_id),
+            all=True,
+        )
+        .order_by()
+    )
+    memberships = [row for row in rows if row[0] != STUDENT_ROW]
+    student_id = min((row[1] for row in rows if row[0] == STUDENT_ROW), default=None)
     roles = frozenset(m[0] for m in memberships)
     capabilities = set()
     for role in roles:

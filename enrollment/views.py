@@ -80,6 +80,14 @@ def _student(request) -> StudentProfile:
     return selectors.student_own_profile(access=access)
 
 
+def _student_id(request) -> int:
+    """The signed-in student's profile id, without loading the profile (a page served
+    from the cache needs only the id); 403 for anyone without one."""
+    access = access_for(request.user)
+    access.require(Capability.MANAGE_OWN_REGISTRATIONS)
+    return access.student_id
+
+
 def _lookup_allowed(request, identity_key: str) -> bool:
     """Rate-limit the lookups that can show an email hint (sign-up matches, forgotten email)."""
     ip_ok = services.attempt_allowed(
@@ -318,21 +326,21 @@ def verify_resend(request):
 @login_required
 @require_GET
 def dashboard(request):
-    student = _student(request)
+    student_id = _student_id(request)
     content, _extra = pagecache.cached_content(
         request,
         page="dashboard",
-        scopes=_student_page_scopes(request, student),
-        build=lambda: (_dashboard_content(request, student), {}),
+        scopes=_student_page_scopes(request, student_id),
+        build=lambda: (_dashboard_content(request, _student(request)), {}),
     )
     return render(request, "enrollment/dashboard.html", {"content": content})
 
 
-def _student_page_scopes(request, student) -> list[str]:
+def _student_page_scopes(request, student_id: int) -> list[str]:
     """What a student's own pages show: their record and account, the classes offered and
     the catalog."""
     return [
-        pagecache.student_scope(student.pk),
+        pagecache.student_scope(student_id),
         pagecache.user_scope(request.user.pk),
         pagecache.OFFERS,
         "catalog",
@@ -426,21 +434,20 @@ def _school_param(value) -> int | None:
 @login_required
 @require_GET
 def register(request):
-    student = _student(request)
     school_id = _school_param(request.GET.get("school"))
     if request.htmx:  # the class list of another school, picked on the page
-        context = _register_context(request, student, school_id=school_id)
+        context = _register_context(request, _student(request), school_id=school_id)
         return render(request, "enrollment/partials/class_list.html", context)
     content, _extra = pagecache.cached_content(
         request,
         page="register",
-        scopes=_student_page_scopes(request, student),
+        scopes=_student_page_scopes(request, _student_id(request)),
         parts=(school_id,),
         build=lambda: (
             pagecache.render_content(
                 request,
                 "enrollment/partials/register_content.html",
-                _register_context(request, student, school_id=school_id),
+                _register_context(request, _student(request), school_id=school_id),
             ),
             {},
         ),
