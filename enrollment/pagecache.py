@@ -31,6 +31,7 @@ as if nothing was cached.
 import hashlib
 import logging
 import uuid
+import zlib
 from collections.abc import Callable, Iterable
 
 from django.core.cache import cache
@@ -47,11 +48,12 @@ from articulations.cache import VERSION_KEY as CATALOG_VERSION_KEY
 
 logger = logging.getLogger(__name__)
 
-CONTENT_SECONDS = 5 * 60
+CONTENT_SECONDS = 5 * 60  # the safety net: content not renewed by any change expires
 VERSION_SECONDS = 24 * 60 * 60  # a lost version only means one page built again
 CSRF_PLACEHOLDER = "sers-csrf-token-placeholder"
 NONCE_PLACEHOLDER = "sers-csp-nonce-placeholder"
 OFFERS = "offers"
+FORMAT = "z1"  # of the kept value (zlib-compressed HTML, extra); part of the key
 
 
 def student_scope(student_id: int) -> str:
@@ -140,7 +142,8 @@ def cached_content(
                 *map(str, parts),
             ]
         )
-        key = f"enrollment:page:{page}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
+        digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
+        key = f"enrollment:page:{FORMAT}:{page}:{digest}"
         hit = cache.get(key)
     except Exception:
         logger.exception("cache unavailable; the page is rendered uncached")
@@ -148,11 +151,14 @@ def cached_content(
         html, extra = build()
         if key is not None:
             try:
-                cache.set(key, (html, extra), CONTENT_SECONDS)
+                # Compressed: a class list is ~33 kB of HTML, ~5 kB this way, and a
+                # surge keeps one per student for CONTENT_SECONDS.
+                cache.set(key, (zlib.compress(html.encode(), 1), extra), CONTENT_SECONDS)
             except Exception:
                 logger.exception("cache unavailable")
     else:
-        html, extra = hit
+        packed, extra = hit
+        html = zlib.decompress(packed).decode()
     if CSRF_PLACEHOLDER in html:
         html = html.replace(CSRF_PLACEHOLDER, get_token(request))
     if NONCE_PLACEHOLDER in html:

@@ -331,22 +331,19 @@ def _log_change(*, actor, what: str, student_ids=(), enrollment_ids=()) -> None:
     from reports.services import access_log_record
 
     ids = set(student_ids)
+    section_ids = set()
     if enrollment_ids:
-        ids.update(
-            Enrollment.objects.filter(pk__in=list(enrollment_ids)).values_list(
-                "student_id", flat=True
-            )
-        )
+        for student_id, section_id in Enrollment.objects.filter(
+            pk__in=list(enrollment_ids)
+        ).values_list("student_id", "section_id"):
+            ids.add(student_id)
+            section_ids.add(section_id)
     if ids:
         access_log_record(actor=actor, action="change", what=what, student_ids=ids)
         # Every change of a student's record passes here, bulk writes included: the
-        # cached pages that show these students (theirs, and their classes' rosters).
-        pagecache.students_changed(
-            ids,
-            section_ids=Enrollment.objects.filter(student_id__in=ids).values_list(
-                "section_id", flat=True
-            ),
-        )
+        # cached pages of these students and of the classes changed. (A change of what
+        # every roster of the student shows, the name, saves the profile: its signal.)
+        pagecache.students_changed(ids, section_ids=section_ids)
 
 
 def generate_sers_id() -> str:
