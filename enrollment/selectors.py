@@ -285,6 +285,14 @@ class CourseOffer:
         return any(c.registered for c in self.choices)
 
 
+def section_schools_and_courses(*, section_ids: list[int]) -> list[tuple[int, int]]:
+    """(school id, agreement id) of each of these classes that exists. Nothing private:
+    any student may see any class offered."""
+    return list(
+        Section.objects.filter(pk__in=section_ids).values_list("high_school_id", "articulation_id")
+    )
+
+
 def registration_offer(
     *,
     student: StudentProfile,

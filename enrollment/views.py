@@ -484,9 +484,21 @@ def register_review(request):
 @require_POST
 def register_confirm(request):
     student = _student(request)
-    context, selection = _bound_selection(
-        request, student, _school_param(request.POST.get("school"))
-    )
+    school_id = _school_param(request.POST.get("school"))
+    # The usual post (classes picked on the page a moment ago) goes straight to the
+    # service, which enforces every rule; the school's whole offer is rebuilt only to say
+    # what is wrong with a post the service or the quick check below refuses.
+    quick = _quick_selection(request, school_id)
+    if quick:
+        try:
+            enrollments = services.enrollment_register_many(
+                student=student, section_ids=quick, actor=request.user
+            )
+        except (services.RegistrationBatchRefused, ValidationError):
+            pass  # nothing was registered: answered below, as the page would
+        else:
+            return _registered(request, enrollments)
+    context, selection = _bound_selection(request, student, school_id)
     if not selection.is_valid():
         return render(request, "enrollment/register.html", context)
     try:
@@ -501,6 +513,27 @@ def register_confirm(request):
         )
         messages.error(request, refused.messages[0])
         return render(request, "enrollment/register_review.html", context)
+    return _registered(request, enrollments)
+
+
+def _quick_selection(request, school_id: int | None) -> list[int] | None:
+    """The ticked classes, when the form would take them as they are: ids of classes at
+    the posted school, one per course. None sends the post through the whole form."""
+    try:
+        ids = [int(value) for value in request.POST.getlist("sections")]
+    except ValueError:
+        return None
+    if not ids or school_id is None or len(set(ids)) != len(ids):
+        return None
+    found = selectors.section_schools_and_courses(section_ids=ids)
+    if len(found) != len(ids) or any(school != school_id for school, _course in found):
+        return None
+    if len({course for _school, course in found}) != len(found):
+        return None  # two teachers of one course: the form says so
+    return ids
+
+
+def _registered(request, enrollments):
     messages.success(
         request,
         _("You are registered. We emailed you this confirmation too."),

@@ -419,3 +419,53 @@ def test_dates_outside_the_window_show_on_the_register_page(student_client, worl
     response = student_client.get(reverse("enrollment:register"))
     assert b"closed on March 15, 2027" in response.content
     assert b'name="sections"' not in response.content
+
+
+def test_confirm_goes_straight_to_the_service_without_rebuilding_the_offer(
+    student_client, world, student, django_assert_max_num_queries
+):
+    for _n in range(6):  # a bigger offer must not cost the post anything
+        make_class(world=world)
+    chosen = {"school": world.school.pk, "sections": [world.sections[0].pk]}
+    with django_assert_max_num_queries(40) as captured:
+        response = student_client.post(reverse("enrollment:register_confirm"), chosen)
+    assert response.status_code == 302
+    assert Enrollment.objects.filter(student=student, status=S.REGISTERED).count() == 1
+    sql = " ".join(q["sql"] for q in captured.captured_queries)
+    assert "served_districts" not in sql  # the school menu of the whole page
+
+
+def test_confirm_refuses_two_teachers_of_one_course_as_the_page_does(student_client, world):
+    second = make_class(world=world)
+    second.articulation = world.sections[0].articulation
+    second.save()
+    response = student_client.post(
+        reverse("enrollment:register_confirm"),
+        {"school": world.school.pk, "sections": [world.sections[0].pk, second.pk]},
+    )
+    assert response.status_code == 200
+    assert b"Pick only one teacher for Accounting Principles" in response.content
+    assert not Enrollment.objects.exists()
+
+
+def test_confirm_of_a_class_already_held_registers_nothing_more(student_client, world, student):
+    register(student, world.sections[0])
+    response = student_client.post(
+        reverse("enrollment:register_confirm"),
+        {"school": world.school.pk, "sections": [world.sections[0].pk, world.sections[1].pk]},
+    )
+    assert response.status_code == 200
+    assert b"One of the ticked classes cannot be registered" in response.content
+    assert Enrollment.objects.filter(student=student).count() == 1
+
+
+def test_confirm_of_a_class_whose_teacher_left_says_why(student_client, world):
+    teacher = world.sections[1].teacher
+    teacher.is_active = False
+    teacher.save()
+    response = student_client.post(
+        reverse("enrollment:register_confirm"),
+        {"school": world.school.pk, "sections": [world.sections[0].pk, world.sections[1].pk]},
+    )
+    assert response.status_code == 200
+    assert not Enrollment.objects.exists()
