@@ -9,21 +9,20 @@ shows replaces the version (signals below, and `catalog_changed()` after bulk wr
 so every cached page is left behind at once. A cached page also expires after
 SEARCH_CACHE_SECONDS, a safety net for writes that bypass the signals (raw SQL, COPY).
 
-The version is replaced twice: at once (a later read in the same transaction or test
-does not see the old pages) and after the commit (a request that read the old data
-between the change and its commit may have cached it under the new version).
+The version is kept and replaced by sers.versions (at once, and again at commit).
 """
 
 import hashlib
 import logging
-import uuid
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from sers import versions
+
 logger = logging.getLogger(__name__)
-VERSION_KEY = "articulations:catalog-version"
+CATALOG = "catalog"  # the scope of the catalog's version (sers.versions)
+VERSION_KEY = versions.version_key(CATALOG)
 SEARCH_CACHE_SECONDS = 5 * 60
 # Only these parameters change the search page; a URL with any other is not cached (it
 # would be a new key for each made-up parameter).
@@ -34,24 +33,12 @@ MAX_QUERY_LENGTH = 500
 
 
 def catalog_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        version = cache.get(VERSION_KEY) or "none"
-    return version
-
-
-def _new_version() -> None:
-    try:
-        cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-    except Exception:  # the cache is down: nothing is read from it either (see below)
-        logger.exception("could not renew the catalog version in the cache")
+    return versions.versions([CATALOG])[0]
 
 
 def catalog_changed(**kwargs) -> None:
     """The public catalog changed: forget every cached search page (now and at commit)."""
-    _new_version()
-    transaction.on_commit(_new_version)
+    versions.changed([CATALOG])
 
 
 def search_cache_key(request, *, parts: tuple) -> str | None:

@@ -11,14 +11,13 @@ under a key that holds the *versions* of everything it shows:
 - ``user:<id>``      the account: email confirmed, name, active
 - ``section:<id>``   a class's enrollments and the class itself
 - ``offers``         classes, teachers, consortium policies (what the class list offers)
-- the public catalog version (agreements, courses, schools: articulations.cache)
+- ``catalog``        the public catalog (agreements, courses, schools: articulations.cache)
 
 plus the page, its parameters, the language and today's date (windows, deadlines and
 the undo period are days). Every change replaces the versions it touches: the signals
 below for saves and deletes, ``_log_change`` and the bulk status writer in
-enrollment.services for the writes that send no signal. A version is replaced at once
-and again after the commit (a request that read the old rows between the change and its
-commit may have cached them under the new version). Cached content also expires after
+enrollment.services for the writes that send no signal (sers.versions keeps the
+versions and replaces them at once and again at commit). Cached content also expires after
 CONTENT_SECONDS, a safety net for writes that bypass both (raw SQL, COPY).
 
 The CSRF token and the CSP nonce differ for each session and request: content is
@@ -30,12 +29,10 @@ as if nothing was cached.
 
 import hashlib
 import logging
-import uuid
 import zlib
 from collections.abc import Callable, Iterable
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
@@ -44,15 +41,16 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from articulations.cache import VERSION_KEY as CATALOG_VERSION_KEY
+from articulations import cache as catalog_cache
+from sers import versions
 
 logger = logging.getLogger(__name__)
 
 CONTENT_SECONDS = 5 * 60  # the safety net: content not renewed by any change expires
-VERSION_SECONDS = 24 * 60 * 60  # a lost version only means one page built again
 CSRF_PLACEHOLDER = "sers-csrf-token-placeholder"
 NONCE_PLACEHOLDER = "sers-csp-nonce-placeholder"
 OFFERS = "offers"
+CATALOG = catalog_cache.CATALOG  # renewed by articulations.cache
 FORMAT = "z1"  # of the kept value (zlib-compressed HTML, extra); part of the key
 
 
@@ -68,39 +66,10 @@ def section_scope(section_id: int) -> str:
     return f"section:{section_id}"
 
 
-def _version_key(scope: str) -> str:
-    return CATALOG_VERSION_KEY if scope == "catalog" else f"enrollment:page-version:{scope}"
-
-
-def _versions(scopes: list[str]) -> list[str]:
-    """The current version of each scope, starting one where none is kept. One round trip
-    to the cache when every scope has a version."""
-    keys = [_version_key(scope) for scope in scopes]
-    found = cache.get_many(keys)
-    missing = [key for key in keys if key not in found]
-    if missing:
-        for key in missing:
-            lasts = None if key == CATALOG_VERSION_KEY else VERSION_SECONDS
-            cache.add(key, uuid.uuid4().hex, timeout=lasts)
-        found.update(cache.get_many(missing))
-    return [str(found.get(key, "none")) for key in keys]
-
-
-def _renew(scopes: frozenset[str]) -> None:
-    try:
-        cache.set_many({_version_key(scope): uuid.uuid4().hex for scope in scopes}, VERSION_SECONDS)
-    except Exception:  # the cache is down: nothing is read from it either
-        logger.exception("could not renew page versions in the cache")
-
-
 def content_changed(scopes: Iterable[str]) -> None:
     """What these scopes show changed: their cached content is left behind, now and at
     commit."""
-    scopes = frozenset(scopes)
-    if not scopes:
-        return
-    _renew(scopes)
-    transaction.on_commit(lambda: _renew(scopes))
+    versions.changed(scopes)
 
 
 def students_changed(student_ids: Iterable[int], *, section_ids: Iterable[int] = ()) -> None:
@@ -131,14 +100,14 @@ def cached_content(
     key = None
     hit = None
     try:
-        versions = _versions(scopes)
+        current = versions.versions(scopes)
         raw = "|".join(
             [
                 page,
                 get_language() or "",
                 timezone.localdate().isoformat(),
                 *scopes,
-                *versions,
+                *current,
                 *map(str, parts),
             ]
         )
@@ -174,17 +143,20 @@ def _enrollment_saved(sender, instance, **kwargs) -> None:
 
 
 def _student_record_saved(sender, instance, **kwargs) -> None:
-    """Fees, identity changes and the profile itself: the student's pages, and the rosters
-    that show the student's name."""
+    """Fees and identity changes: the student's own pages."""
+    students_changed([instance.student_id])
+
+
+def _profile_saved(sender, instance, **kwargs) -> None:
+    """The profile itself: the student's pages, and every roster that shows the name."""
     from .models import Enrollment
 
-    student_id = instance.pk if sender.__name__ == "StudentProfile" else instance.student_id
-    sections = []
-    if sender.__name__ == "StudentProfile":
-        sections = Enrollment.objects.filter(student_id=student_id).values_list(
+    students_changed(
+        [instance.pk],
+        section_ids=Enrollment.objects.filter(student_id=instance.pk).values_list(
             "section_id", flat=True
-        )
-    students_changed([student_id], section_ids=sections)
+        ),
+    )
 
 
 def _section_saved(sender, instance, **kwargs) -> None:
@@ -222,8 +194,9 @@ def connect_signals() -> None:
         post_delete.connect(handler, sender=model, dispatch_uid=uid + ".delete")
 
     connect(_enrollment_saved, Enrollment, "enrollment")
-    for model in (Fee, IdentityChange, StudentProfile):
+    for model in (Fee, IdentityChange):
         connect(_student_record_saved, model, "student")
+    connect(_profile_saved, StudentProfile, "profile")
     connect(_section_saved, Section, "section")
     connect(_offers_changed, ConsortiumPolicy, "offers")
     connect(_user_saved, User, "user")

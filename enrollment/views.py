@@ -343,7 +343,7 @@ def _student_page_scopes(request, student_id: int) -> list[str]:
         pagecache.student_scope(student_id),
         pagecache.user_scope(request.user.pk),
         pagecache.OFFERS,
-        "catalog",
+        pagecache.CATALOG,
     ]
 
 
@@ -860,7 +860,7 @@ def teacher_roster(request, pk: int):
         scopes=[
             pagecache.section_scope(section.pk),
             pagecache.user_scope(request.user.pk),
-            "catalog",
+            pagecache.CATALOG,
         ],
         parts=(section.pk,),
         build=lambda: _roster_content(request, section),

@@ -233,9 +233,9 @@ def test_no_reason_needed_for_ordinary_moves(pair):
 
 
 def announcements(callbacks) -> list:
-    """The on-commit callbacks but the cached pages' version renewals (enrollment.pagecache),
+    """The on-commit callbacks but the cached pages' version renewals (sers.versions),
     which every change of an enrollment adds."""
-    return [c for c in callbacks if c.__module__ != "enrollment.pagecache"]
+    return [c for c in callbacks if c.__module__ != "sers.versions"]
 
 
 @pytest.mark.django_db

@@ -191,8 +191,8 @@ def test_an_inactive_invitation_being_saved_does_not_scan_sessions(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         user.first_name = "Still invited"
         user.save()
-    # Only the cached pages' versions are renewed at commit (enrollment.pagecache).
-    assert [c for c in callbacks if c.__module__ != "enrollment.pagecache"] == []
+    # Only the cached pages' versions are renewed at commit (sers.versions).
+    assert [c for c in callbacks if c.__module__ != "sers.versions"] == []
 
 
 def test_user_sessions_end_counts_what_it_ended():
