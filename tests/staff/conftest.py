@@ -177,3 +177,20 @@ def here(year, today) -> Place:
 def there(year, today) -> Place:
     """Another consortium: its records are outside every scope of `here`'s staff."""
     return make_place(year, name="Desert", students=1)
+
+
+@pytest.fixture
+def twin_records(here, year):
+    """The same student signed up twice: once at registration, once with a typo."""
+    kept = here.students[0]
+    copy = StudentProfileFactory(
+        high_school=here.school,
+        legal_first_name=kept.legal_first_name,
+        legal_last_name=kept.legal_last_name,
+        birth_date=kept.birth_date,
+    )
+    other_class = SectionFactory(
+        articulation=here.articulation, high_school=here.school, academic_year=year
+    )
+    moved = EnrollmentFactory(student=copy, section=other_class)
+    return kept, copy, moved

@@ -23,7 +23,6 @@ from reports.services import access_log_record
 from tests.factories import (
     EnrollmentFactory,
     FeeFactory,
-    SectionFactory,
     StudentProfileFactory,
 )
 from tests.staff.conftest import TODAY, S, advance
@@ -252,23 +251,6 @@ def test_the_check_runs_from_the_page_and_pairs_can_be_dismissed(
 
 
 # --- merges -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def twin_records(here, year):
-    """The same student signed up twice: once at registration, once with a typo."""
-    kept = here.students[0]
-    copy = StudentProfileFactory(
-        high_school=here.school,
-        legal_first_name=kept.legal_first_name,
-        legal_last_name=kept.legal_last_name,
-        birth_date=kept.birth_date,
-    )
-    other_class = SectionFactory(
-        articulation=here.articulation, high_school=here.school, academic_year=year
-    )
-    moved = EnrollmentFactory(student=copy, section=other_class)
-    return kept, copy, moved
 
 
 def merge_url(keep, merge):

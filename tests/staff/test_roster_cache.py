@@ -92,22 +92,11 @@ def test_a_teacher_deactivated_and_reactivated_shows_on_the_students_class_list(
     assert refusal not in student_client.get(register).content.decode()
 
 
-def test_a_merge_shows_on_the_surviving_students_dashboard(here, year):
+def test_a_merge_shows_on_the_surviving_students_dashboard(here, twin_records):
     """The merge moves enrollments with an UPDATE (no signal)."""
     from enrollment import services
-    from tests.factories import EnrollmentFactory, SectionFactory
 
-    kept = here.students[0]
-    copy = StudentProfileFactory(
-        high_school=here.school,
-        legal_first_name=kept.legal_first_name,
-        legal_last_name=kept.legal_last_name,
-        birth_date=kept.birth_date,
-    )
-    other_class = SectionFactory(
-        articulation=here.articulation, high_school=here.school, academic_year=year
-    )
-    moved = EnrollmentFactory(student=copy, section=other_class)
+    kept, copy, moved = twin_records
     student_client = Client()
     student_client.force_login(kept.user)
     dashboard = reverse("enrollment:dashboard")
