@@ -1,5 +1,5 @@
 """Cached content of the signed-in pages read far more often than they change: a
-student's dashboard and class list, a teacher's roster.
+student's dashboard and class list, a teacher's roster, a registrar's queue.
 
 In a registration surge a student opens the same class list and dashboard again and
 again, and a teacher the same roster, while what those pages show changes a few times a
@@ -10,6 +10,8 @@ under a key that holds the *versions* of everything it shows:
 - ``student:<id>``   the student's record: enrollments, grades, fees, identity
 - ``user:<id>``      the account: email confirmed, name, active
 - ``section:<id>``   a class's enrollments and the class itself
+- ``college:<id>``   the college's transcription queue: enrollments in its classes, and
+                     their students' fees, identity and confirmed email
 - ``offers``         classes, teachers, consortium policies (what the class list offers)
 - ``catalog``        the public catalog (agreements, courses, schools: articulations.cache)
 
@@ -33,6 +35,7 @@ import zlib
 from collections.abc import Callable, Iterable
 
 from django.core.cache import cache
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
@@ -66,6 +69,10 @@ def section_scope(section_id: int) -> str:
     return f"section:{section_id}"
 
 
+def college_scope(college_id: int) -> str:
+    return f"college:{college_id}"
+
+
 def content_changed(scopes: Iterable[str]) -> None:
     """What these scopes show changed: their cached content is left behind, now and at
     commit."""
@@ -73,7 +80,54 @@ def content_changed(scopes: Iterable[str]) -> None:
 
 
 def students_changed(student_ids: Iterable[int], *, section_ids: Iterable[int] = ()) -> None:
-    content_changed([*map(student_scope, set(student_ids)), *map(section_scope, set(section_ids))])
+    """These students' records changed, in these classes (and so at these classes'
+    colleges and every college where the students have a class)."""
+    student_ids, section_ids = set(student_ids), set(section_ids)
+    content_changed(
+        [
+            *map(student_scope, student_ids),
+            *map(section_scope, section_ids),
+            *map(college_scope, _colleges_of(student_ids=student_ids, section_ids=section_ids)),
+        ]
+    )
+
+
+def _colleges_of(
+    *,
+    student_ids: set[int] = frozenset(),
+    section_ids: set[int] = frozenset(),
+    user_id: int | None = None,
+) -> set[int]:
+    """The colleges of these classes and of every class of these students (or of the
+    student with this account). One query."""
+    from articulations.models import Articulation
+
+    from .models import Enrollment, Section
+
+    # Each part a subquery on its own index; the agreements table is small.
+    where = Q(pk__in=[])
+    if section_ids:
+        where |= Q(pk__in=Section.objects.filter(pk__in=section_ids).values("articulation_id"))
+    if student_ids:
+        where |= Q(
+            pk__in=Enrollment.objects.filter(student_id__in=student_ids).values(
+                "section__articulation_id"
+            )
+        )
+    if user_id is not None:
+        where |= Q(
+            pk__in=Enrollment.objects.filter(student__user_id=user_id).values(
+                "section__articulation_id"
+            )
+        )
+    if not (section_ids or student_ids or user_id is not None):
+        return set()
+    return set(
+        Articulation.objects.filter(where)
+        .order_by()
+        .values_list("college_id", flat=True)
+        .distinct()
+    )
 
 
 def render_content(request, template: str, context: dict) -> str:
@@ -179,6 +233,9 @@ def _user_saved(sender, instance, created=False, update_fields=None, **kwargs) -
     account_only = update_fields is not None and set(update_fields) <= _ACCOUNT_ONLY_FIELDS
     if not created and not account_only:
         scopes.append(OFFERS)  # a teacher activated, renamed or deactivated
+    if not created and (update_fields is None or "email_verified_at" in update_fields):
+        # A student's confirmed email lets the registrars of the classes transcribe.
+        scopes.extend(map(college_scope, _colleges_of(user_id=instance.pk)))
     content_changed(scopes)
 
 

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -1750,6 +1750,30 @@ def registrar_queue(request):
     why), and transcribed (undo within the allowed days)."""
     access = _require(request, Capability.TRANSCRIBE)
     view = _queue_view(request)
+    fragment = _fragment(request)
+    colleges = sorted(access.registrar_college_ids)
+    # Registrars of the same colleges see the same queue: it is kept per college set and
+    # query, and left behind when anything it shows changes (pagecache.college_scope).
+    query = urlencode(sorted((k, v) for k, values in request.GET.lists() for v in values))
+    content, extra = pagecache.cached_content(
+        request,
+        page="registrar-queue-results" if fragment else "registrar-queue",
+        scopes=[*map(pagecache.college_scope, colleges), pagecache.OFFERS, pagecache.CATALOG],
+        parts=(view, query, *colleges),
+        build=lambda: _registrar_queue_content(request, access, view, fragment=fragment),
+    )
+    _log_view(
+        request,
+        what=f"transcription queue ({view})",
+        student_ids=extra["student_ids"],
+        role="registrar",
+    )
+    if fragment:
+        return HttpResponse(content)
+    return render(request, "enrollment/staff/registrar_queue.html", {"content": content})
+
+
+def _registrar_queue_content(request, access, view: str, *, fragment: bool) -> tuple[str, dict]:
     filterset = RegistrarQueueFilter(
         request.GET,
         queryset=selectors.registrar_queue(access=access, view=view),
@@ -1797,12 +1821,12 @@ def registrar_queue(request):
         RequestConfig(request, paginate={"per_page": 50}).configure(table)
         context["table"] = table
         student_ids = [row.record.student_id for row in table.paginated_rows]
-    _log_view(
-        request, what=f"transcription queue ({view})", student_ids=student_ids, role="registrar"
+    template = (
+        "enrollment/staff/partials/queue_results.html"
+        if fragment
+        else "enrollment/staff/partials/registrar_queue_content.html"
     )
-    if _fragment(request):
-        return render(request, "enrollment/staff/partials/queue_results.html", context)
-    return render(request, "enrollment/staff/registrar_queue.html", context)
+    return pagecache.render_content(request, template, context), {"student_ids": student_ids}
 
 
 @login_required
