@@ -29,6 +29,7 @@ SETTINGS_VARIABLES = (
     "DATABASE_URL",
     "DATABASE_CONN_MAX_AGE",
     "DATABASE_SERVER_SIDE_BINDING",
+    "DATABASE_PREPARE_THRESHOLD",
     "REDIS_URL",
     "EMAIL_BACKEND",
     "EMAIL_HOST",
@@ -142,6 +143,33 @@ def test_production_refuses_insecure_settings(overrides, message):
     assert result.returncode != 0, result.stdout
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+SHOW_DATABASE_OPTIONS = (
+    "import django; django.setup(); from django.conf import settings; "
+    "options = settings.DATABASES['default'].get('OPTIONS', {}); "
+    "print(options.get('server_side_binding'), options.get('prepare_threshold'))"
+)
+
+
+@pytest.mark.parametrize(
+    ("env", "shown"),
+    [
+        pytest.param({}, ["True", "5"], id="default"),
+        pytest.param({"DATABASE_PREPARE_THRESHOLD": "2"}, ["True", "2"], id="threshold"),
+        pytest.param({"DATABASE_SERVER_SIDE_BINDING": "false"}, ["None", "None"], id="pooler"),
+    ],
+)
+def test_postgresql_prepares_the_queries_a_connection_repeats(env, shown):
+    """Django turns psycopg's prepared statements off unless OPTIONS asks for them."""
+    result = run_python(
+        ["-c", SHOW_DATABASE_OPTIONS],
+        DJANGO_SETTINGS_MODULE="sers.settings.dev",
+        DATABASE_URL="postgres://sers@db.invalid:5432/sers",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == shown
 
 
 def test_dev_without_redis_runs_tasks_in_process():
