@@ -5,11 +5,13 @@ Views ask two questions, in this order:
 2. is this object inside their scope?            No → 404, as if it did not exist.
 """
 
+import functools
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, Exists, IntegerField, Model, OuterRef, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from .models import Role, RoleMembership
@@ -135,6 +137,33 @@ ANONYMOUS = Access(user_id=None)
 STUDENT_ROW = "~student"  # not a Role value
 
 
+@functools.cache
+def _access_sql() -> str:
+    """The roles and the student profile of a user in one query (every signed-in page
+    asks): the profile comes as a row whose role is STUDENT_ROW and whose second column is
+    its id. Written out once: building it with the ORM cost 0.8 ms of CPU a request,
+    five times the query itself."""
+    from enrollment.models import StudentProfile
+
+    quote = connection.ops.quote_name
+    membership, profile = RoleMembership._meta, StudentProfile._meta
+    roles = ", ".join(
+        quote(membership.get_field(name).column)
+        for name in ("role", "consortium", "college", "district", "high_school")
+    )
+    roles_table, roles_user = quote(membership.db_table), quote(membership.get_field("user").column)
+    profile_table, profile_user = quote(profile.db_table), quote(profile.get_field("user").column)
+    profile_id = quote(profile.pk.column)
+    # Names from the models' metadata only; the user id is a query parameter.
+    sql = (
+        "SELECT {} FROM {} WHERE {} = %s"
+        " UNION ALL SELECT '{}', {}, NULL, NULL, NULL FROM {} WHERE {} = %s"
+    )
+    return sql.format(
+        roles, roles_table, roles_user, STUDENT_ROW, profile_id, profile_table, profile_user
+    )
+
+
 def access_for(user) -> Access:
     """The Access of a user, cached on the user object for the rest of the request."""
     if user is None or not user.is_authenticated or not user.is_active:
@@ -142,23 +171,9 @@ def access_for(user) -> Access:
     cached = getattr(user, "_sers_access", None)
     if cached is not None:
         return cached
-    from enrollment.models import StudentProfile
-
-    # The roles and the student profile in one query (every signed-in page asks): the
-    # profile comes as a row whose role is STUDENT_ROW and whose second column is its id.
-    no_id = Value(None, output_field=IntegerField())
-    rows = list(
-        RoleMembership.objects.filter(user=user)
-        .order_by()
-        .values_list("role", "consortium_id", "college_id", "district_id", "high_school_id")
-        .union(
-            StudentProfile.objects.filter(user=user)
-            .order_by()
-            .values_list(Value(STUDENT_ROW, output_field=CharField()), "pk", no_id, no_id, no_id),
-            all=True,
-        )
-        .order_by()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_access_sql(), [user.pk, user.pk])
+        rows = cursor.fetchall()
     memberships = [row for row in rows if row[0] != STUDENT_ROW]
     student_id = min((row[1] for row in rows if row[0] == STUDENT_ROW), default=None)
     roles = frozenset(m[0] for m in memberships)
