@@ -8,6 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from consortia.hashers import Argon2idPasswordHasher
 from sers.settings import base
 from tests.factories import TEST_PASSWORD, UserFactory
 
@@ -63,10 +64,26 @@ def test_similar_to_the_email_is_refused():
     assert "password_too_similar" in codes("maria.lopez2009", user)
 
 
-def test_argon2id_is_the_hasher_for_new_passwords():
+def test_argon2id_at_owasps_cost_is_the_hasher_for_new_passwords():
     """(The test settings use a fast hasher; the real settings are checked here.)"""
-    assert base.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
-    assert "$argon2id$" in Argon2PasswordHasher().encode("a password", "saltsaltsalt")
+    assert base.PASSWORD_HASHERS[0] == "consortia.hashers.Argon2idPasswordHasher"
+    encoded = Argon2idPasswordHasher().encode("a password", "saltsaltsalt")
+    assert encoded.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_a_password_hashed_at_another_cost_still_signs_in_and_is_hashed_again(settings):
+    """Accounts made before the cost changed keep working; their next sign-in updates the
+    hash."""
+    settings.PASSWORD_HASHERS = base.PASSWORD_HASHERS
+    user = UserFactory.build(email="older-hash@example.org")
+    user.password = Argon2PasswordHasher().encode("Tulip-7291-orbit", "saltsaltsalt")
+    user.save()
+    assert "m=102400" in user.password
+    assert user.check_password("Tulip-7291-orbit")
+    user.refresh_from_db()
+    assert "m=19456,t=2,p=1" in user.password
+    assert user.check_password("Tulip-7291-orbit")
+    assert not user.check_password("Tulip-7291-orbiT")
 
 
 def test_the_validators_in_the_settings_are_ours():
