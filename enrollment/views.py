@@ -852,21 +852,26 @@ def _teacher_section(request, pk: int):
 @login_required
 @require_GET
 def teacher_roster(request, pk: int):
-    _access, section = _teacher_section(request, pk)
+    access = _require(request, Capability.MANAGE_ROSTER)
+    # Served from the cache the page needs only to know the class is the teacher's; the
+    # class with its course, school and year is loaded when the content is built.
+    section_id = selectors.teacher_section_id(access=access, section_id=pk)
     content, extra = pagecache.cached_content(
         request,
         page="roster",
         # The class, the teacher's account, and the course and school names in its header.
         scopes=[
-            pagecache.section_scope(section.pk),
+            pagecache.section_scope(section_id),
             pagecache.user_scope(request.user.pk),
             pagecache.CATALOG,
         ],
-        parts=(section.pk,),
-        build=lambda: _roster_content(request, section),
+        parts=(section_id,),
+        build=lambda: _roster_content(
+            request, selectors.teacher_section(access=access, section_id=section_id)
+        ),
     )
     _log_view(request, what="class roster", student_ids=extra["student_ids"], role="teacher")
-    return render(request, "enrollment/staff/roster.html", {"content": content, "section": section})
+    return render(request, "enrollment/staff/roster.html", {"content": content})
 
 
 def _roster_content(request, section) -> tuple[str, dict]:
