@@ -100,6 +100,8 @@ def _colleges_of(
 ) -> set[int]:
     """The colleges of these classes and of every class of these students (or of the
     student with this account). One query."""
+    if not (section_ids or student_ids or user_id is not None):
+        return set()
     from articulations.models import Articulation
 
     from .models import Enrollment, Section
@@ -120,8 +122,6 @@ def _colleges_of(
                 "section__articulation_id"
             )
         )
-    if not (section_ids or student_ids or user_id is not None):
-        return set()
     return set(
         Articulation.objects.filter(where)
         .order_by()
