@@ -4,9 +4,9 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from consortia.admin import ReadOnlyAdmin, ReadOnlyTabularInline
+from accounts.admin import ReadOnlyAdmin, ReadOnlyTabularInline
+from organisations.grades import GradeError, normalize
 
-from .grades import GradeError, normalize
 from .models import (
     Articulation,
     ArticulationStatusChange,

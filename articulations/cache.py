@@ -77,7 +77,7 @@ def cache_set(key: str | None, value) -> None:
 
 def connect_signals() -> None:
     """Called from ArticulationsConfig.ready(): every model the public search shows."""
-    from consortia.models import AcademicYear, CareerCluster, College, District, HighSchool
+    from organisations.models import AcademicYear, CareerCluster, College, District, HighSchool
 
     from .models import Articulation, CollegeCourse, HighSchoolCourse
 

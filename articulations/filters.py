@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from consortia.models import AcademicYear, CareerCluster, College, District, HighSchool
+from organisations.models import AcademicYear, CareerCluster, College, District, HighSchool
 
 from .forms import FastSelect
 from .models import Articulation

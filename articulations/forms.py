@@ -8,9 +8,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from consortia.models import AcademicYear, CareerCluster, College, Consortium, HighSchool, User
+from accounts.models import User
+from organisations.grades import GradeScale
+from organisations.models import AcademicYear, CareerCluster, College, Consortium, HighSchool
 
-from .grades import GradeScale
 from .importers import MAX_BYTES
 from .models import Articulation, CollegeCourse
 from .services import AgreementTerms

@@ -16,10 +16,10 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from consortia.models import User
+from accounts.models import User
+from organisations.grades import GradeScale
 from sers.uploads import cell_text
 
-from .grades import GradeScale
 from .models import Articulation
 from .services import AGREEMENT_NUMBER_RE, AgreementTerms, TermsContext, terms_validate
 

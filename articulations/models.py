@@ -5,9 +5,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from consortia.models import AcademicYear, CareerCluster, College, Consortium, HighSchool
-
-from .grades import GradeScale
+from organisations.grades import GradeScale
+from organisations.models import AcademicYear, CareerCluster, College, Consortium, HighSchool
 
 
 class CollegeCourse(models.Model):

@@ -18,8 +18,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from consortia.models import AcademicYear, HighSchool, Role, RoleMembership, User
-from consortia.permissions import Access, articulation_scope
+from accounts.models import Role, RoleMembership, User
+from accounts.permissions import Access, articulation_scope
+from organisations.models import AcademicYear, HighSchool
 
 from .models import Articulation, CollegeCourse, RolloverRun, TeacherQualification
 

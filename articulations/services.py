@@ -23,21 +23,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from consortia.models import (
-    AcademicYear,
-    CareerCluster,
-    College,
-    Consortium,
-    HighSchool,
-    Role,
-    RoleMembership,
-    User,
-)
-from consortia.permissions import Capability, access_for
-from consortia.services import email_send_once
+from accounts.models import Role, RoleMembership, User
+from accounts.permissions import Capability, access_for
+from accounts.services import email_send_once
+from organisations.grades import GradeError, GradeScale, normalize
+from organisations.models import AcademicYear, CareerCluster, College, Consortium, HighSchool
 
 from . import tasks
-from .grades import GradeError, GradeScale, normalize
 from .models import (
     Articulation,
     ArticulationStatusChange,
@@ -729,7 +721,7 @@ def articulation_invite_teacher(
     high_school_id: int,
 ) -> User:
     """Invite a teacher by email (account inactive until activated) and qualify them here."""
-    from consortia.services import teacher_invite
+    from organisations.services import teacher_invite
 
     with transaction.atomic():
         articulation = Articulation.objects.select_for_update().get(pk=articulation_id)

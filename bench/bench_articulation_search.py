@@ -36,8 +36,8 @@ def search_paths() -> list[str]:
 
     from articulations.models import Articulation
     from articulations.selectors import articulations_public
-    from consortia.models import HighSchool
-    from consortia.selectors import academic_year_current
+    from organisations.models import HighSchool
+    from organisations.selectors import academic_year_current
 
     year = academic_year_current()
     if year is None:

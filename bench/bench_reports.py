@@ -97,7 +97,7 @@ def child_job(job_id: int, use_tracemalloc: bool) -> dict:
 
 def _copy_sql(job_id: int):
     """The SELECT the job's exporter streams, with its parameters."""
-    from consortia.permissions import access_for
+    from accounts.permissions import access_for
     from reports.exporters import exporter_for
     from reports.models import ReportJob
 
@@ -185,13 +185,15 @@ def main() -> None:
     from django.db import connection
     from django.db.models import Count
 
-    from consortia.models import College, Role, User
-    from consortia.permissions import access_for
-    from consortia.selectors import academic_year_current
+    from accesslog.models import AccessLogEntry, AccessLogStudent
+    from accounts.models import Role, User
+    from accounts.permissions import access_for
     from enrollment.models import Enrollment
     from enrollment.selectors import eligible_for_transcription_q
+    from organisations.models import College
+    from organisations.selectors import academic_year_current
     from reports import selectors
-    from reports.models import AccessLogEntry, AccessLogStudent, ReportJob
+    from reports.models import ReportJob
 
     if connection.vendor != "postgresql":
         raise SystemExit("Set DATABASE_URL to the PostgreSQL database with the state data.")

@@ -24,21 +24,13 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from accounts.models import RoleMembership, User  # noqa: E402
 from articulations.models import (  # noqa: E402
     Articulation,
     ArticulationStatusChange,
     CollegeCourse,
     HighSchoolCourse,
     TeacherQualification,
-)
-from consortia.models import (  # noqa: E402
-    College,
-    Consortium,
-    ConsortiumPolicy,
-    District,
-    HighSchool,
-    RoleMembership,
-    User,
 )
 from enrollment.models import (  # noqa: E402
     Enrollment,
@@ -47,6 +39,7 @@ from enrollment.models import (  # noqa: E402
     Section,
     StudentProfile,
 )
+from organisations.models import College, Consortium, ConsortiumPolicy, District, HighSchool  # noqa: E402
 
 MODELS = [
     Consortium,

@@ -156,9 +156,9 @@ def prepare(*, users: int, seed: int, post_students: int | None = None) -> dict[
     from django.utils import timezone
 
     from articulations.models import Articulation
-    from consortia.models import ConsortiumPolicy
-    from consortia.selectors import academic_year_current
     from enrollment.models import INACTIVE_STATUSES, Enrollment, Section, StudentProfile
+    from organisations.models import ConsortiumPolicy
+    from organisations.selectors import academic_year_current
 
     rng = random.Random(seed)
     today = timezone.localdate()
@@ -295,8 +295,9 @@ def prepare_staff(*, users: int, year, rng: random.Random) -> dict[str, int]:
     from django.db.models import Count, Q
     from django.utils import timezone
 
-    from consortia.models import ConsortiumPolicy, Role
+    from accounts.models import Role
     from enrollment.models import EnrollmentStatus, Section
+    from organisations.models import ConsortiumPolicy
 
     gradable = (EnrollmentStatus.REGISTERED, EnrollmentStatus.CONFIRMED, EnrollmentStatus.GRADED)
     open_for_grading = ConsortiumPolicy.objects.filter(
@@ -344,7 +345,8 @@ def prepare_registrars(*, users: int) -> dict[str, int]:
     demo_data --reset), so the demo's own registrar keeps its usual sign-in."""
     from django.db import transaction
 
-    from consortia.models import College, Role, RoleMembership, User
+    from accounts.models import Role, RoleMembership, User
+    from organisations.models import College
 
     try:
         from django_otp.plugins.otp_totp.models import TOTPDevice

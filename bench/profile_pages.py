@@ -40,8 +40,8 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from consortia.models import User  # noqa: E402
-from consortia.twofactor import DONE, SESSION_KEY  # noqa: E402
+from accounts.models import User  # noqa: E402
+from accounts.twofactor import DONE, SESSION_KEY  # noqa: E402
 
 
 def sign_in(client, user_id: int) -> None:

@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from consortia.admin import ReadOnlyAdmin, ReadOnlyTabularInline, StudentRecordAccessLogMixin
+from accesslog.admin import StudentRecordAccessLogMixin
+from accounts.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 
 from .models import (
     Enrollment,

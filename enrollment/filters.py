@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from articulations.models import CollegeCourse
-from consortia.models import AcademicYear, HighSchool
+from organisations.models import AcademicYear, HighSchool
 
 from .models import Enrollment, Fee, Section
 from .selectors import accent_insensitive_pattern

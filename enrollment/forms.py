@@ -9,8 +9,9 @@ from django.contrib.auth import password_validation
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from articulations.forms import FastSelect
-from consortia.models import HighSchool, User
+from organisations.models import HighSchool
 
 from .models import StudentProfile
 

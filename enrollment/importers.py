@@ -23,7 +23,7 @@ from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consortia.permissions import Access
+from accounts.permissions import Access
 from sers.uploads import check_upload
 
 from . import selectors, services

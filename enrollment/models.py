@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from articulations.models import Articulation
-from consortia.models import AcademicYear, Consortium, HighSchool
+from organisations.models import AcademicYear, Consortium, HighSchool
 
 
 class StudentProfile(models.Model):

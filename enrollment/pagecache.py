@@ -241,7 +241,8 @@ def _user_saved(sender, instance, created=False, update_fields=None, **kwargs) -
 
 def connect_signals() -> None:
     """Called from EnrollmentConfig.ready()."""
-    from consortia.models import ConsortiumPolicy, User
+    from accounts.models import User
+    from organisations.models import ConsortiumPolicy
 
     from .models import Enrollment, Fee, IdentityChange, Section, StudentProfile
 

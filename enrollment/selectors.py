@@ -26,9 +26,7 @@ from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext
 
-from articulations.models import Articulation, CollegeCourse
-from consortia.models import AcademicYear, ConsortiumPolicy, HighSchool
-from consortia.permissions import (
+from accounts.permissions import (
     NOTHING,
     Access,
     Capability,
@@ -37,7 +35,9 @@ from consortia.permissions import (
     section_scope,
     student_scope,
 )
-from consortia.selectors import academic_year_current
+from articulations.models import Articulation, CollegeCourse
+from organisations.models import AcademicYear, ConsortiumPolicy, HighSchool
+from organisations.selectors import academic_year_current
 
 from .identity import Identity, identities_match, mask_email
 from .models import (

@@ -25,19 +25,12 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from accounts.models import Role, RoleMembership, SentEmail, User
+from accounts.services import email_send_once, user_send_welcome_email
+from accounts.tasks import send_password_reset_email
 from articulations.models import Articulation
-from consortia.models import (
-    AcademicYear,
-    ConsortiumPolicy,
-    HighSchool,
-    Role,
-    RoleMembership,
-    SentEmail,
-    User,
-)
-from consortia.selectors import academic_year_current, policy_for
-from consortia.services import email_send_once, user_send_welcome_email
-from consortia.tasks import send_password_reset_email
+from organisations.models import AcademicYear, ConsortiumPolicy, HighSchool
+from organisations.selectors import academic_year_current, policy_for
 
 from . import pagecache, tasks
 from .identity import blocks_sign_up
@@ -328,7 +321,7 @@ def _log_change(*, actor, what: str, student_ids=(), enrollment_ids=()) -> None:
     """Record in the student-record access log that `actor` changed these students'
     records, inside the caller's transaction (no change without its entry). The client
     address comes from the request being served, if any."""
-    from reports.services import access_log_record
+    from accesslog.services import access_log_record
 
     ids = set(student_ids)
     section_ids = set()
@@ -1157,7 +1150,7 @@ def enrollment_send_registration_confirmation(
 
 
 def _access(actor):
-    from consortia.permissions import access_for
+    from accounts.permissions import access_for
 
     return access_for(actor)
 
@@ -1264,7 +1257,7 @@ def section_request_decide(
     *, actor, request_id: int, approve: bool, note: str = ""
 ) -> SectionRequest:
     """The consortium admin approves a class request (the class is created) or declines it."""
-    from consortia.permissions import Capability
+    from accounts.permissions import Capability
 
     access = _access(actor)
     access.require(Capability.MANAGE_TEACHERS)
@@ -1436,7 +1429,7 @@ def grading_closed_reason(section: Section, *, today: date | None = None) -> str
 def grade_check(*, articulation: Articulation, raw: str) -> GradeRow:
     """Read a typed grade in the agreement's scale: its normal form and whether it meets
     the minimum (or the error). Pure: no database."""
-    from articulations.grades import GradeError, meets_minimum, normalize
+    from organisations.grades import GradeError, meets_minimum, normalize
 
     row = GradeRow(enrollment_id=0, raw=raw)
     scale = articulation.minimum_grade_scale
@@ -1530,7 +1523,7 @@ def section_complete(*, actor, section_id: int) -> dict[str, int]:
 
     Refused while a student still waits for confirmation or a grade.
     """
-    from articulations.grades import meets_minimum
+    from organisations.grades import meets_minimum
 
     with transaction.atomic():
         section = _teacher_section(actor, section_id, lock=True)
@@ -1590,8 +1583,8 @@ def grade_override(*, actor, enrollment_id: int, grade: str, reason: str) -> Enr
     The result follows the new grade (attained or not attained); the history row is an
     override with the reason. A transcribed credit must be un-transcribed first.
     """
-    from articulations.grades import meets_minimum
-    from consortia.permissions import Capability
+    from accounts.permissions import Capability
+    from organisations.grades import meets_minimum
 
     access = _access(actor)
     access.require(Capability.OVERRIDE_RULES)
@@ -1672,7 +1665,7 @@ TRANSCRIPTION_UNDO_DAYS = 30
 
 
 def _registrar_enrollments(actor, enrollment_ids):
-    from consortia.permissions import Capability
+    from accounts.permissions import Capability
 
     access = _access(actor)
     access.require(Capability.TRANSCRIBE)
@@ -1780,7 +1773,7 @@ def enrollment_transcription_undo(
 
 
 def _fee_for_admin(actor, fee_id: int, *, lock: bool = True) -> Fee:
-    from consortia.permissions import Capability
+    from accounts.permissions import Capability
 
     access = _access(actor)
     access.require(Capability.RECORD_PAYMENTS)
@@ -1910,7 +1903,7 @@ def fees_record_many(*, actor, rows: list[dict], today: date | None = None) -> i
 
 
 def _helpdesk_student(actor, student_id: int) -> StudentProfile:
-    from consortia.permissions import Capability, get_in_scope, student_scope
+    from accounts.permissions import Capability, get_in_scope, student_scope
 
     access = _access(actor)
     access.require(Capability.HELP_STUDENT_ACCOUNTS)
@@ -1943,7 +1936,7 @@ def helpdesk_password_reset(*, actor, student_id: int) -> None:
 
 def helpdesk_reveal_email(*, actor, student_id: int, request=None) -> str:
     """The student's login email, shown to staff helping the student in person. Logged."""
-    from reports.services import access_log_record
+    from accesslog.services import access_log_record
 
     student = _helpdesk_student(actor, student_id)
     access = _access(actor)
@@ -1973,7 +1966,7 @@ def enrollment_register_on_behalf(
     With `override_reason`, a consortium admin of the class's consortium registers after
     the registration window (a late registration, recorded as an override).
     """
-    from consortia.permissions import Capability
+    from accounts.permissions import Capability
 
     student = _helpdesk_student(actor, student_id)
     if student.merged_into_id:
@@ -2233,10 +2226,10 @@ def students_merge(
     decision in `decisions`, or nothing happens (MergeRefused). The merge is recorded
     with the decisions and shown on both SERS ids.
     """
-    from consortia.permissions import Capability, student_scope
-    from consortia.security import user_sessions_end
-    from reports.models import AccessLogStudent
-    from reports.services import access_log_record
+    from accesslog.models import AccessLogStudent
+    from accesslog.services import access_log_record
+    from accounts.permissions import Capability, student_scope
+    from accounts.security import user_sessions_end
 
     decisions = {k: v for k, v in (decisions or {}).items() if v}
     reason = reason.strip()

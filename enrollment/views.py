@@ -21,10 +21,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from consortia.models import AcademicYear, ConsortiumPolicy, HighSchool
-from consortia.permissions import Access, Capability, access_for, get_in_scope, student_fields
-from consortia.selectors import academic_year_current
-from reports.services import access_log_record, client_ip
+from accesslog.services import access_log_record, client_ip
+from accounts.permissions import Access, Capability, access_for, get_in_scope, student_fields
+from organisations.models import AcademicYear, ConsortiumPolicy, HighSchool
+from organisations.selectors import academic_year_current
 
 from . import importers, pagecache, selectors, services, tasks
 from .filters import FeeFilter, RegistrarQueueFilter
@@ -1446,7 +1446,7 @@ def fee_list(request):
 
 
 def _waiver_reasons(fee) -> list[str]:
-    from consortia.selectors import policy_for
+    from organisations.selectors import policy_for
 
     policy = policy_for(consortium_id=fee.consortium_id, academic_year_id=fee.academic_year_id)
     return policy.waiver_reason_list if policy else []

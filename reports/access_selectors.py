@@ -19,12 +19,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consortia.models import Role, RoleMembership, User
-from consortia.permissions import NOTHING, Access, get_in_scope, student_scope
+from accesslog.models import AccessLogEntry, AccessLogStudent
+from accounts.models import Role, RoleMembership, User
+from accounts.permissions import NOTHING, Access, get_in_scope, student_scope
 from enrollment.models import StudentProfile
 from enrollment.selectors import accent_insensitive_pattern
-
-from .models import AccessLogEntry, AccessLogStudent
 
 STUDENTS_SHOWN = 3  # per entry in the lists; the rest are counted
 REVIEW = "access log review"  # the `what` of the entries the review pages write

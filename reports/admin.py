@@ -1,33 +1,14 @@
 """Django admin for reporting records: look, never touch.
 
-The access log is evidence of who saw which student records, so nobody edits or
-deletes it here; report jobs are managed from the jobs page, where permissions and
+Report jobs are managed from the jobs page, where permissions and
 file downloads are checked and logged.
 """
 
 from django.contrib import admin
 
-from consortia.admin import ReadOnlyAdmin
+from accounts.admin import ReadOnlyAdmin
 
-from .models import AccessLogEntry, AccessLogStudent, ReportJob, TranscriptReportRow
-
-
-@admin.register(AccessLogEntry)
-class AccessLogEntryAdmin(ReadOnlyAdmin):
-    list_display = ["at", "actor", "role", "action", "what", "student_count", "ip_address"]
-    list_filter = ["action", "role", ("at", admin.DateFieldListFilter)]
-    search_fields = ["actor__email", "what"]
-    list_select_related = ["actor"]
-    date_hierarchy = "at"
-    show_full_result_count = False  # the log grows large; counting it all is slow
-
-
-@admin.register(AccessLogStudent)
-class AccessLogStudentAdmin(ReadOnlyAdmin):
-    list_display = ["entry", "student"]
-    search_fields = ["student__sers_id"]
-    list_select_related = ["entry", "student"]
-    show_full_result_count = False
+from .models import ReportJob, TranscriptReportRow
 
 
 @admin.register(ReportJob)

@@ -22,12 +22,12 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from articulations.grades import LETTER_POINTS, PERCENT_LETTER_FLOORS, GradeError, GradeScale
-from articulations.grades import normalize as grade_normalize
+from accounts.permissions import Access, can_see_birth_date, enrollment_scope
 from articulations.models import Articulation
-from consortia.permissions import Access, can_see_birth_date, enrollment_scope
 from enrollment.models import Enrollment, EnrollmentStatus, Fee, Section
 from enrollment.selectors import eligible_for_transcription_q
+from organisations.grades import LETTER_POINTS, PERCENT_LETTER_FLOORS, GradeError, GradeScale
+from organisations.grades import normalize as grade_normalize
 
 from .models import ReportJob, TranscriptReportRow
 

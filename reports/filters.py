@@ -7,8 +7,9 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accesslog.models import AccessLogEntry
+
 from . import access_selectors
-from .models import AccessLogEntry
 
 
 class AccessLogFilterForm(forms.Form):

@@ -3,9 +3,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from consortia.models import AcademicYear
-from consortia.permissions import Access
+from accounts.permissions import Access
 from enrollment.models import Section
+from organisations.models import AcademicYear
 
 from . import selectors
 from .models import ReportJob

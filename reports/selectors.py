@@ -10,9 +10,9 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Role
+from accounts.permissions import Access, Capability, articulation_scope, enrollment_scope
 from articulations.models import Articulation
-from consortia.models import AcademicYear, College, Consortium, District, HighSchool, Role
-from consortia.permissions import Access, Capability, articulation_scope, enrollment_scope
 from enrollment.models import Enrollment, EnrollmentStatus, Fee, Section, StudentProfile
 from enrollment.selectors import (
     ATTAINED_STATUSES,
@@ -24,6 +24,7 @@ from enrollment.selectors import (
     status_counts,
     students_visible,
 )
+from organisations.models import AcademicYear, College, Consortium, District, HighSchool
 
 from .models import ReportJob
 

@@ -3,7 +3,6 @@ from django.urls import path
 from . import views, views_access
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("reports/jobs/", views.report_jobs, name="report_jobs"),
     path("reports/jobs/<int:job_id>/", views.report_job_detail, name="report_job_detail"),
     path(

@@ -1,4 +1,4 @@
-"""Pages: the home page, report jobs (ask, follow, download) and the reports dashboard."""
+"""Pages: report jobs (ask, follow, download) and the reports dashboard."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,9 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from consortia.models import AcademicYear
-from consortia.permissions import Capability, access_for
-from consortia.selectors import academic_year_current
+from accounts.permissions import Capability, access_for
+from organisations.models import AcademicYear
+from organisations.selectors import academic_year_current
 
 from . import selectors, services
 from .exporters import CONTENT_TYPES
@@ -23,20 +23,10 @@ from .forms import (
     RerunForm,
     TranscriptReportForm,
 )
-from .selectors import home_panels
 
 JOBS_PER_PAGE = 25
 # htmx stops polling when a response has this status (the job has finished).
 HTMX_STOP_POLLING = 286
-
-
-def home(request):
-    """The landing page for visitors; for a signed-in user, real numbers for each role."""
-    year = academic_year_current()
-    panels = []
-    if request.user.is_authenticated:
-        panels = home_panels(access=access_for(request.user), year=year)
-    return render(request, "reports/home.html", {"year": year, "panels": panels})
 
 
 def _jobs_access(request):

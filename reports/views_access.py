@@ -13,14 +13,14 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django_tables2.paginators import LazyPaginator
 
-from consortia.models import Role, RoleMembership
-from consortia.permissions import Access, access_for
+from accesslog.models import AccessLogEntry
+from accesslog.services import access_log_record
+from accounts.models import Role, RoleMembership
+from accounts.permissions import Access, access_for
 from enrollment.models import StudentProfile
 
 from . import access_selectors as selectors
 from .filters import AccessLogFilter
-from .models import AccessLogEntry
-from .services import access_log_record
 from .tables import AccessLogTable, RecordViewsTable
 
 PER_PAGE = 50

@@ -6,6 +6,7 @@ from decimal import Decimal
 import factory
 from factory.django import DjangoModelFactory
 
+from accounts.models import Role, RoleMembership, SentEmail, User
 from articulations.models import (
     Articulation,
     ArticulationStatusChange,
@@ -13,7 +14,9 @@ from articulations.models import (
     HighSchoolCourse,
     TeacherQualification,
 )
-from consortia.models import (
+from enrollment.models import Enrollment, EnrollmentStatusChange, Fee, Section, StudentProfile
+from enrollment.services import generate_sers_id
+from organisations.models import (
     AcademicYear,
     CareerCluster,
     College,
@@ -21,13 +24,7 @@ from consortia.models import (
     ConsortiumPolicy,
     District,
     HighSchool,
-    Role,
-    RoleMembership,
-    SentEmail,
-    User,
 )
-from enrollment.models import Enrollment, EnrollmentStatusChange, Fee, Section, StudentProfile
-from enrollment.services import generate_sers_id
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 

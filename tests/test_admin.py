@@ -12,6 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accesslog.models import AccessLogEntry, AccessLogStudent
+from accesslog.services import access_log_record
+from accounts.models import Role, RoleMembership, SentEmail, User
 from articulations.models import (
     Articulation,
     ArticulationStatusChange,
@@ -19,19 +22,6 @@ from articulations.models import (
     HighSchoolCourse,
     RolloverRun,
     TeacherQualification,
-)
-from consortia.models import (
-    AcademicYear,
-    CareerCluster,
-    College,
-    Consortium,
-    ConsortiumPolicy,
-    District,
-    HighSchool,
-    Role,
-    RoleMembership,
-    SentEmail,
-    User,
 )
 from enrollment.models import (
     Enrollment,
@@ -46,8 +36,16 @@ from enrollment.models import (
     StudentProfile,
 )
 from enrollment.services import enrollment_change_status
-from reports.models import AccessLogEntry, AccessLogStudent, ReportJob, TranscriptReportRow
-from reports.services import access_log_record
+from organisations.models import (
+    AcademicYear,
+    CareerCluster,
+    College,
+    Consortium,
+    ConsortiumPolicy,
+    District,
+    HighSchool,
+)
+from reports.models import ReportJob, TranscriptReportRow
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -20,8 +20,8 @@ from celery.result import AsyncResult
 from django.db import connection
 from django.template.loader import render_to_string
 
-from consortia.models import SentEmail
-from consortia.tasks import send_welcome_email
+from accounts.models import SentEmail
+from accounts.tasks import send_welcome_email
 from sers.celery import app
 from tests.factories import UserFactory
 

@@ -10,10 +10,11 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
+from accounts.models import Role, RoleMembership, User
 from articulations.models import CollegeCourse, HighSchoolCourse
-from consortia.models import AcademicYear, ConsortiumPolicy, Role, RoleMembership, User
 from enrollment.models import Enrollment, Fee, StudentProfile
 from enrollment.services import enrollment_change_status
+from organisations.models import AcademicYear, ConsortiumPolicy
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -11,17 +11,9 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
-from articulations.grades import meets_minimum
+from accounts.models import Role, RoleMembership, User
 from articulations.models import Articulation
-from consortia.demo_data import (
-    ADMIN_EMAIL,
-    CONSORTIA,
-    DEMO_DOMAIN,
-    DEMO_PASSWORD,
-    delete_demo_data,
-)
-from consortia.models import AcademicYear, ConsortiumPolicy, HighSchool, Role, RoleMembership, User
-from consortia.selectors import academic_year_current
+from demo.demo_data import ADMIN_EMAIL, CONSORTIA, DEMO_DOMAIN, DEMO_PASSWORD, delete_demo_data
 from enrollment.models import (
     Enrollment,
     EnrollmentStatus,
@@ -31,6 +23,9 @@ from enrollment.models import (
     StudentProfile,
 )
 from enrollment.services import ALLOWED_TRANSITIONS, sers_id_is_valid
+from organisations.grades import meets_minimum
+from organisations.models import AcademicYear, ConsortiumPolicy, HighSchool
+from organisations.selectors import academic_year_current
 from tests.factories import ConsortiumFactory, UserFactory
 
 S = EnrollmentStatus

@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from consortia.models import Role
+from accounts.models import Role
 from enrollment.models import EnrollmentStatus as S
 from enrollment.services import enrollment_change_status
 from tests.factories import (
@@ -30,7 +30,7 @@ def year():
 @pytest.fixture(autouse=True)
 def _today_in_year(monkeypatch, year):
     monkeypatch.setattr(
-        "consortia.selectors.timezone.localdate", lambda: year.start_date.replace(month=12)
+        "organisations.selectors.timezone.localdate", lambda: year.start_date.replace(month=12)
     )
 
 
@@ -69,7 +69,7 @@ def test_teacher_sees_their_roster_counts(client, year):
     section = SectionFactory(teacher=teacher, academic_year=year)
     EnrollmentFactory.create_batch(3, section=section)
     EnrollmentFactory(section=SectionFactory(academic_year=year))  # another teacher's class
-    from consortia.models import RoleMembership
+    from accounts.models import RoleMembership
 
     RoleMembership.objects.create(user=teacher, role=Role.TEACHER, high_school=section.high_school)
     client.force_login(teacher)

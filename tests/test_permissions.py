@@ -19,9 +19,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from articulations.models import Articulation
-from consortia.models import Role, RoleMembership
-from consortia.permissions import (
+from accounts.models import Role, RoleMembership
+from accounts.permissions import (
     ANONYMOUS,
     ROLE_CAPABILITIES,
     STUDENT_CAPABILITIES,
@@ -33,6 +32,7 @@ from consortia.permissions import (
     section_scope,
     student_scope,
 )
+from articulations.models import Articulation
 from enrollment.models import Enrollment, Section, StudentProfile
 from enrollment.services import enrollment_change_status
 from tests import factories as f

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from articulations.grades import GradeError, GradeScale, meets_minimum, normalize, to_points
 from enrollment.models import Enrollment, EnrollmentStatus, EnrollmentStatusChange
 from enrollment.services import (
     ALLOWED_TRANSITIONS,
@@ -20,6 +19,7 @@ from enrollment.services import (
     sers_id_is_valid,
     student_profile_create,
 )
+from organisations.grades import GradeError, GradeScale, meets_minimum, normalize, to_points
 from tests import factories as f
 
 S = EnrollmentStatus
@@ -580,7 +580,7 @@ def test_every_normalized_grade_fits_the_database_check():
     """normalize() output must satisfy the regex the check constraints use."""
     import re
 
-    from articulations.grades import _REGEX
+    from organisations.grades import _REGEX
 
     samples = {
         "letter": ["a", "b+", "c-", "d", "f"],

@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
-from consortia.forms import PublicTeacherNamesForm, TeacherInvitationForm
-from consortia.models import College, Consortium
-from consortia.permissions import Access, Capability, access_for, articulation_scope, get_in_scope
-from consortia.services import teacher_invitation_pending
+from accounts.permissions import Access, Capability, access_for, articulation_scope, get_in_scope
+from organisations.forms import PublicTeacherNamesForm, TeacherInvitationForm
+from organisations.models import College, Consortium
+from organisations.services import teacher_invitation_pending
 
 from .. import services
 from ..filters import ArticulationWorkFilter

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
-from consortia.models import AcademicYear, HighSchool
-from consortia.permissions import Capability, access_for
-from consortia.selectors import academic_year_current, policy_for
+from accounts.permissions import Capability, access_for
+from organisations.models import AcademicYear, HighSchool
+from organisations.selectors import academic_year_current, policy_for
 
 from ..cache import cache_get, cache_set, search_cache_key
 from ..filters import ArticulationSearchFilter

@@ -9,9 +9,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from consortia.models import AcademicYear, Consortium
-from consortia.permissions import Capability, access_for
-from consortia.selectors import academic_year_current
+from accounts.permissions import Capability, access_for
+from organisations.models import AcademicYear, Consortium
+from organisations.selectors import academic_year_current
 
 from .. import services
 from ..forms import ImportForm, RolloverForm

@@ -36,27 +36,31 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
-    "consortia",
+    # SERS, bottom layer first (README: Architecture)
+    "accounts",
+    "accesslog",
+    "organisations",
     "articulations",
     "enrollment",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "consortia.security.NulByteMiddleware",
+    "accounts.security.NulByteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "reports.middleware.AccessLogContextMiddleware",
+    "accesslog.middleware.AccessLogContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # The 12-hour session limit and no-store, then the two-step gate (consortia/).
-    "consortia.security.SessionSecurityMiddleware",
-    "consortia.twofactor.TwoFactorMiddleware",
+    # The 12-hour session limit and no-store, then the two-step gate (accounts/).
+    "accounts.security.SessionSecurityMiddleware",
+    "accounts.twofactor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
@@ -78,7 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "consortia.context_processors.navigation",
+                "sers.context_processors.navigation",
             ],
         },
     },
@@ -121,7 +125,7 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
 PASSWORD_HASHERS = [
-    "consortia.hashers.Argon2idPasswordHasher",  # OWASP's cost: sign-in surges (hashers.py)
+    "accounts.hashers.Argon2idPasswordHasher",  # OWASP's cost: sign-in surges (hashers.py)
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -130,8 +134,8 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 8},
     },
-    {"NAME": "consortia.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
-    {"NAME": "consortia.validators.DecoratedCommonPasswordValidator"},
+    {"NAME": "accounts.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
+    {"NAME": "accounts.validators.DecoratedCommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # No forced password changes (ASVS 2.1.10): a password changes when it may be known.
@@ -186,9 +190,9 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # one day
 # Sessions: idle timeout renewed on each request; browser close ends the session.
 # Kept in the database, so that deactivating an account can end its sessions. With Redis
 # (production), read from the cache and the row rewritten at most once a minute when only
-# the idle timeout moves (consortia/sessions.py); without a shared cache, the database only.
+# the idle timeout moves (accounts/sessions.py); without a shared cache, the database only.
 SESSION_ENGINE = (
-    "consortia.sessions" if env_str("REDIS_URL", "") else "django.contrib.sessions.backends.db"
+    "accounts.sessions" if env_str("REDIS_URL", "") else "django.contrib.sessions.backends.db"
 )
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
@@ -197,7 +201,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True  # htmx reads the token from the page (base.html), not the cookie
-# However active, a session ends this long after signing in (consortia/security.py).
+# However active, a session ends this long after signing in (accounts/security.py).
 SERS_SESSION_MAX_SECONDS = 12 * 60 * 60
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -205,7 +209,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # Content-Security-Policy (Django's own middleware). Scripts only from this site, with the
 # request's nonce; no inline script or style, no plugins, no <base>, no framing. Bootstrap
-# draws some icons from data: SVG images in its CSS. A check (consortia/security.py) fails
+# draws some icons from data: SVG images in its CSS. A check (accounts/security.py) fails
 # `manage.py check` if this is emptied or loosened.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -229,10 +233,10 @@ SERS_LOGIN_FAILURES_PER_ADDRESS = 100
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_USERNAME_CALLABLE = "consortia.security.throttle_username"
-AXES_CLIENT_IP_CALLABLE = "consortia.security.client_ip"
-AXES_HANDLER = "consortia.security.ThrottleHandler"
-AXES_LOCKOUT_CALLABLE = "consortia.security.lockout_response"
+AXES_USERNAME_CALLABLE = "accounts.security.throttle_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+AXES_HANDLER = "accounts.security.ThrottleHandler"
+AXES_LOCKOUT_CALLABLE = "accounts.security.lockout_response"
 AXES_RESET_ON_SUCCESS = False  # else signing in to one's own account clears an address's count
 AXES_DISABLE_ACCESS_LOG = True  # no history of successful sign-ins with addresses in it
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "code"]
@@ -242,7 +246,7 @@ AXES_ENABLE_ADMIN = False
 # Reverse proxies in front of the app that append to X-Forwarded-For (production: 1).
 SERS_PROXY_COUNT = env_int("SERS_PROXY_COUNT", 0)
 
-# Two-step sign-in (consortia/twofactor.py): required for the roles that see many
+# Two-step sign-in (accounts/twofactor.py): required for the roles that see many
 # students' records. Production always requires it.
 SERS_TWO_FACTOR_REQUIRED = env_bool("SERS_TWO_FACTOR_REQUIRED", True)
 OTP_TOTP_ISSUER = "SERS"

@@ -5,17 +5,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from accounts.models import Role, RoleMembership, User
 from articulations.models import Articulation, ArticulationStatusChange, CollegeCourse
-from consortia.models import (
-    AcademicYear,
-    College,
-    Consortium,
-    District,
-    HighSchool,
-    Role,
-    RoleMembership,
-    User,
-)
+from organisations.models import AcademicYear, College, Consortium, District, HighSchool
 from tests.factories import (
     AcademicYearFactory,
     ArticulationFactory,

@@ -5,9 +5,9 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
+from accounts.models import Role
 from articulations import services
 from articulations.models import Articulation, ArticulationStatusChange, TeacherQualification
-from consortia.models import Role
 from enrollment.models import Section
 from tests.factories import CollegeCourseFactory, SectionFactory, make_staff
 

@@ -4,8 +4,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from accounts.models import Role
 from articulations.models import Articulation, ArticulationStatusChange, CollegeCourse
-from consortia.models import Role
 from tests.factories import ArticulationFactory, CollegeCourseFactory, make_staff
 
 from .conftest import history, make_teacher

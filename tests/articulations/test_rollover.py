@@ -8,7 +8,7 @@ from django.urls import reverse
 from articulations import services
 from articulations.models import Articulation, ArticulationStatusChange, RolloverRun
 from articulations.selectors import rollover_plan
-from consortia.models import AcademicYear
+from organisations.models import AcademicYear
 from tests.factories import AcademicYearFactory
 
 from .conftest import history, make_teacher

@@ -6,8 +6,8 @@ import io
 import pytest
 from django.urls import reverse
 
+from accounts.models import Role
 from articulations.models import Articulation
-from consortia.models import Role
 from tests.factories import (
     AcademicYearFactory,
     ArticulationFactory,

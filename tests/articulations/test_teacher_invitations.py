@@ -8,9 +8,9 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from consortia import services
-from consortia.models import Role, RoleMembership, User
-from consortia.permissions import access_for
+from accounts.models import Role, RoleMembership, User
+from accounts.permissions import access_for
+from organisations import services
 from tests.factories import StudentProfileFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

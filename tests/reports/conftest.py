@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
-from consortia.models import Role
+from accounts.models import Role
 from enrollment.models import EnrollmentStatus as S
 from enrollment.services import enrollment_change_status
 from sers.celery import app
@@ -52,7 +52,7 @@ def year():
 def _today_in_year(monkeypatch):
     # The factories' default year (2026-27) is the current one, whatever today is.
     monkeypatch.setattr(
-        "consortia.selectors.timezone.localdate", lambda: datetime.date(2026, 12, 1)
+        "organisations.selectors.timezone.localdate", lambda: datetime.date(2026, 12, 1)
     )
 
 

@@ -9,11 +9,11 @@ import pytest
 from django.db.models import ProtectedError
 from django.urls import reverse
 
-from consortia.models import Role, RoleMembership
-from consortia.permissions import Access
+from accesslog.models import AccessLogEntry, AccessLogStudent
+from accesslog.services import access_log_record
+from accounts.models import Role, RoleMembership
+from accounts.permissions import Access
 from reports.access_selectors import STUDENTS_SHOWN, actor_roles, entries_for_display
-from reports.models import AccessLogEntry, AccessLogStudent
-from reports.services import access_log_record
 from reports.views_access import PER_PAGE, REVIEW
 from tests.factories import (
     CollegeFactory,

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from consortia.models import Role
+from accounts.models import Role
 from reports import services
 from reports.models import ReportJob
 from tests.browser.axe import axe_check

@@ -8,8 +8,8 @@ import pytest
 from django.core.files.storage import default_storage
 from openpyxl import load_workbook
 
-from consortia.models import Role
-from consortia.permissions import access_for
+from accounts.models import Role
+from accounts.permissions import access_for
 from enrollment.models import EnrollmentStatus as S
 from reports import selectors, services
 from reports.selectors import Cell, Column, Row, Table, suppress_small_cells

@@ -9,11 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from consortia.models import Role, RoleMembership
+from accesslog.models import AccessLogEntry, AccessLogStudent
+from accounts.models import Role, RoleMembership
 from enrollment.models import EnrollmentStatus as S
 from enrollment.services import enrollment_change_status
 from reports import exporters, selectors, services
-from reports.models import AccessLogEntry, AccessLogStudent, ReportJob, TranscriptReportRow
+from reports.models import ReportJob, TranscriptReportRow
 from tests.factories import UserFactory, make_staff
 from tests.reports.conftest import College
 

@@ -11,9 +11,9 @@ from django.core.files.storage import default_storage
 from openpyxl import load_workbook
 
 from articulations.models import Articulation
-from consortia.models import ConsortiumPolicy
 from enrollment.models import EnrollmentStatus as S
 from enrollment.models import Section
+from organisations.models import ConsortiumPolicy
 from reports.exporters import PESC_NAMESPACE, grade_equivalents
 from reports.models import ReportJob, TranscriptReportRow
 from reports.services import report_job_run

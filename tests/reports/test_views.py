@@ -7,8 +7,9 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
-from consortia.models import Role, RoleMembership
-from reports.models import AccessLogEntry, ReportJob
+from accesslog.models import AccessLogEntry
+from accounts.models import Role, RoleMembership
+from reports.models import ReportJob
 from reports.services import report_job_run
 from tests.factories import StudentProfileFactory, UserFactory, make_staff
 from tests.reports.conftest import College

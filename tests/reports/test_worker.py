@@ -11,7 +11,8 @@ import time
 import pytest
 from django.core.files.storage import default_storage
 
-from reports.models import AccessLogEntry, ReportJob, TranscriptReportRow
+from accesslog.models import AccessLogEntry
+from reports.models import ReportJob, TranscriptReportRow
 from reports.services import transcript_report_request
 from reports.tasks import run_report_job
 from sers.celery import app

@@ -39,12 +39,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from accesslog.models import AccessLogEntry
+from accounts.models import RoleMembership
+from accounts.twofactor import SESSION_KEY, VERIFY
 from articulations.models import Articulation, RolloverRun
-from consortia.models import AcademicYear, Consortium, RoleMembership
-from consortia.twofactor import SESSION_KEY, VERIFY
 from enrollment.models import Fee, PossibleDuplicate, SectionRequest
 from enrollment.views import RECOVERY_HINT_SESSION_KEY
-from reports.models import AccessLogEntry, ReportJob
+from organisations.models import AcademicYear, Consortium
+from reports.models import ReportJob
 from tests.factories import UserFactory
 from tests.scale.world import LOOKUP_NAME, TODAY, World, build_world
 

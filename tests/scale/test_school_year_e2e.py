@@ -44,24 +44,22 @@ from django.utils import timezone
 from django_otp.oath import totp
 from playwright.sync_api import expect
 
+from accounts.models import Role, RoleMembership, User
 from articulations.models import (
     Articulation,
     CollegeCourse,
     HighSchoolCourse,
     TeacherQualification,
 )
-from consortia.models import (
+from enrollment.models import Enrollment, EnrollmentStatus, Fee, StudentProfile
+from organisations.models import (
     AcademicYear,
     College,
     Consortium,
     ConsortiumPolicy,
     District,
     HighSchool,
-    Role,
-    RoleMembership,
-    User,
 )
-from enrollment.models import Enrollment, EnrollmentStatus, Fee, StudentProfile
 from reports import tasks as report_tasks
 from tests.browser.fixtures import DESKTOP, _new_page, log_in
 from tests.factories import TEST_PASSWORD, StudentProfileFactory, UserFactory, cluster

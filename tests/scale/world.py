@@ -36,9 +36,9 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from accesslog.services import access_log_record
+from accounts.models import Role, RoleMembership
 from articulations.models import Articulation, RolloverRun, TeacherQualification
-from consortia.models import AcademicYear, CareerCluster, HighSchool, Role, RoleMembership
-from consortia.services import teacher_activation_token
 from enrollment.models import (
     EnrollmentStatus,
     FeeChange,
@@ -48,8 +48,9 @@ from enrollment.models import (
     StudentMerge,
 )
 from enrollment.services import email_verification_token
+from organisations.models import AcademicYear, CareerCluster, HighSchool
+from organisations.services import teacher_activation_token
 from reports.models import ReportJob, TranscriptReportRow
-from reports.services import access_log_record
 from tests.factories import (
     AcademicYearFactory,
     ArticulationFactory,

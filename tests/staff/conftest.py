@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from consortia.models import Role
+from accounts.models import Role
 from enrollment.models import Enrollment, EnrollmentStatus
 from enrollment.services import enrollment_change_status
 from tests.factories import (

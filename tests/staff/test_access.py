@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pytest
 from django.urls import reverse
 
-from consortia.models import Role
+from accounts.models import Role
 from enrollment.models import PossibleDuplicate, SectionRequest
 from tests.factories import StudentProfileFactory, make_staff
 from tests.staff.conftest import S, advance, settle_fee

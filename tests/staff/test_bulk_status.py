@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accesslog.models import AccessLogEntry
 from enrollment import services
 from enrollment.models import Enrollment, EnrollmentStatusChange
 from enrollment.services import (
@@ -16,7 +17,6 @@ from enrollment.services import (
     enrollment_status_changed,
     enrollments_change_status,
 )
-from reports.models import AccessLogEntry
 from tests.staff.conftest import S, advance, make_place
 
 pytestmark = pytest.mark.django_db

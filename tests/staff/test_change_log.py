@@ -8,9 +8,9 @@ member of staff for every role).
 import pytest
 from django.urls import reverse
 
+from accesslog.models import AccessLogEntry
 from enrollment import services
 from enrollment.models import Enrollment, EnrollmentStatusChange
-from reports.models import AccessLogEntry
 from tests.staff.conftest import S, advance, settle_fee
 
 pytestmark = pytest.mark.django_db

@@ -7,6 +7,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from accesslog.models import AccessLogStudent
+from accesslog.services import access_log_record
 from enrollment import services
 from enrollment.models import (
     Enrollment,
@@ -18,8 +20,6 @@ from enrollment.models import (
     StudentMerge,
     StudentProfile,
 )
-from reports.models import AccessLogStudent
-from reports.services import access_log_record
 from tests.factories import (
     EnrollmentFactory,
     FeeFactory,

@@ -6,8 +6,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from accesslog.models import AccessLogEntry, AccessLogStudent
 from enrollment.models import Enrollment, EnrollmentStatusChange
-from reports.models import AccessLogEntry, AccessLogStudent
 from tests.factories import StudentProfileFactory
 from tests.staff.conftest import S
 

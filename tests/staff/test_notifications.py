@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 
-from consortia.models import SentEmail
+from accounts.models import SentEmail
 from enrollment import services, tasks
 from tests.factories import StudentProfileFactory
 from tests.staff.conftest import TODAY, S, advance, settle_fee

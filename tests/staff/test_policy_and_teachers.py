@@ -8,9 +8,10 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
-from consortia import services as consortia_services
-from consortia.models import ConsortiumPolicy, Role, RoleMembership
+from accounts.models import Role, RoleMembership
 from enrollment import services
+from organisations import services as organisation_services
+from organisations.models import ConsortiumPolicy
 from tests.factories import (
     AcademicYearFactory,
     HighSchoolFactory,
@@ -140,7 +141,7 @@ def test_accounts_with_other_roles_are_not_deactivated_here(here):
         user=here.teacher, role=Role.CAREER_SPECIALIST, district=here.district
     )
     with pytest.raises(services.ValidationError):
-        consortia_services.teacher_deactivate(
+        organisation_services.teacher_deactivate(
             actor=here.admin, user_id=here.teacher.pk, reason="Left"
         )
     here.teacher.refresh_from_db()
@@ -166,7 +167,7 @@ def test_assign_a_teacher_to_schools(client, here, there):
 def test_the_last_school_cannot_be_removed(here):
     lone = make_staff(Role.TEACHER, here.school)
     with pytest.raises(services.ValidationError):
-        consortia_services.teacher_school_remove(
+        organisation_services.teacher_school_remove(
             actor=here.admin, user_id=lone.pk, high_school_id=here.school.pk
         )
 

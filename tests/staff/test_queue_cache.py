@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from reports.models import AccessLogEntry
+from accesslog.models import AccessLogEntry
 from tests.staff.conftest import S, advance, enroll, settle_fee
 
 pytestmark = pytest.mark.django_db

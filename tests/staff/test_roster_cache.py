@@ -6,8 +6,8 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
+from accesslog.models import AccessLogEntry
 from enrollment.models import EnrollmentStatus as S
-from reports.models import AccessLogEntry
 from tests.factories import StudentProfileFactory
 from tests.staff.conftest import advance, enroll
 

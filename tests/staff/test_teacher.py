@@ -6,10 +6,10 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from accesslog.models import AccessLogEntry
 from articulations.models import TeacherQualification
 from enrollment import services
 from enrollment.models import Enrollment, EnrollmentStatusChange, SectionRequest
-from reports.models import AccessLogEntry
 from tests.factories import SectionFactory
 from tests.staff.conftest import S, advance, enroll, settle_fee
 

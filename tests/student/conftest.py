@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 
-from consortia.models import HighSchool
+from organisations.models import HighSchool
 from tests.factories import (
     AcademicYearFactory,
     ArticulationFactory,

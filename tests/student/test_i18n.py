@@ -28,15 +28,20 @@ STUDENT_FILES = [
     BASE / "templates" / "registration" / "login.html",
     *sorted((BASE / "templates" / "registration").glob("password_*")),
     *sorted((BASE / "templates" / "emails").glob("student_*.txt")),
-    BASE / "reports" / "templates" / "reports" / "home.html",
+    BASE / "templates" / "home.html",
     BASE / "reports" / "templates" / "reports" / "access_log" / "record_views.html",
 ]
 STUDENT_PYTHON = [
+    *sorted(
+        str(path.relative_to(BASE))
+        for folder in ("services", "selectors", "views")
+        for path in [
+            *(BASE / "enrollment").glob(f"{folder}.py"),
+            *(BASE / "enrollment" / folder).glob("*.py"),
+        ]
+    ),
     "enrollment/forms.py",
-    "enrollment/views.py",
-    "enrollment/selectors.py",
-    "enrollment/services.py",
-    "consortia/navigation.py",
+    "sers/navigation.py",
     "reports/views_access.py",
     "reports/tables.py",
 ]
@@ -75,8 +80,8 @@ STUDENT_REFS = (
     "templates/registration/login.html",
     "templates/registration/password_",
     "templates/emails/student_",
-    "consortia/navigation.py",
-    "reports/templates/reports/home.html",
+    "sers/navigation.py",
+    "templates/home.html",
     "reports/templates/reports/access_log/record_views.html",
 )
 

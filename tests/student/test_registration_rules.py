@@ -8,8 +8,8 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from accounts.models import SentEmail
 from articulations.models import Articulation
-from consortia.models import SentEmail
 from enrollment.models import Enrollment, EnrollmentStatusChange, Fee
 from enrollment.models import EnrollmentStatus as S
 from enrollment.services import (

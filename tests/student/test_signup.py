@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from consortia.models import User
+from accounts.models import User
 from enrollment.models import PossibleDuplicate, StudentProfile
 from enrollment.selectors import email_is_school_address
 from enrollment.views import LOOKUP_LIMIT_PER_IDENTITY

@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.signing import TimestampSigner
 from django.urls import reverse
 
-from consortia.models import SentEmail
+from accounts.models import SentEmail
 from enrollment import services
 from enrollment.views import RESEND_LIMIT
 from tests.factories import StudentProfileFactory

@@ -9,7 +9,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.urls import reverse
 
-from consortia.models import Role
+from accounts.models import Role
 from enrollment.models import Enrollment, Fee, IdentityChange
 from enrollment.models import EnrollmentStatus as S
 from enrollment.services import enrollment_change_status, enrollment_register

@@ -16,11 +16,11 @@ from django.test import Client
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from accounts.models import Role, User
 from articulations.models import TeacherQualification
-from consortia.models import Role, User
-from consortia.services import teacher_activation_token
 from enrollment.models import IdentityChange, PossibleDuplicate, SectionRequest
 from enrollment.services import email_verification_token
+from organisations.services import teacher_activation_token
 from reports.models import ReportJob
 from tests.factories import (
     AcademicYearFactory,

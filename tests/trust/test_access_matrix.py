@@ -56,8 +56,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 from django.utils import timezone
 
+from accounts.models import RoleMembership, User
 from articulations.models import Articulation, TeacherQualification
-from consortia.models import ConsortiumPolicy, RoleMembership, User
 from enrollment.models import (
     Enrollment,
     Fee,
@@ -67,6 +67,7 @@ from enrollment.models import (
     SectionRequest,
     StudentProfile,
 )
+from organisations.models import ConsortiumPolicy
 from reports.models import ReportJob
 from tests.trust.access_world import ANONYMOUS, PERSONAS, TODAY, World, build_world
 

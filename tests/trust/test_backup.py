@@ -11,9 +11,9 @@ import pytest
 from django.db import connection
 from psycopg import sql
 
+from accesslog.models import AccessLogEntry
+from accesslog.services import access_log_record
 from enrollment.services import enrollment_register
-from reports.models import AccessLogEntry
-from reports.services import access_log_record
 from tests.factories import EnrollmentFactory, StudentProfileFactory, UserFactory
 from tests.student.conftest import TODAY
 

@@ -4,7 +4,7 @@ loading them and using their htmx parts, and the scripts really run (no JS error
 import pytest
 from django.urls import reverse
 
-from consortia.models import Role
+from accounts.models import Role
 from tests.factories import UserFactory, make_staff
 
 pytestmark = [

@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from consortia import sessions
-from consortia.security import check_session_engine, user_sessions_end
+from accounts import sessions
+from accounts.security import check_session_engine, user_sessions_end
 from tests.factories import StudentProfileFactory
 
 # The database engine's tests, run again here with the cached engine (all but the idle
@@ -32,7 +32,7 @@ from tests.trust.test_sessions import (  # noqa: F401
 )
 
 pytestmark = pytest.mark.django_db
-ENGINE = "consortia.sessions"
+ENGINE = "accounts.sessions"
 
 
 @pytest.fixture(autouse=True)

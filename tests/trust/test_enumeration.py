@@ -15,7 +15,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from consortia.models import Role, SentEmail, User
+from accounts.models import Role, SentEmail, User
 from enrollment import services
 from enrollment.models import StudentProfile
 from tests.factories import StudentProfileFactory, make_staff

@@ -18,15 +18,16 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from consortia.models import Role, RoleMembership
-from consortia.permissions import (
+from accesslog.models import AccessLogEntry
+from accounts.models import Role, RoleMembership
+from accounts.permissions import (
     FieldView,
     access_for,
     can_see_birth_date,
     can_see_email,
     student_fields,
 )
-from reports.models import AccessLogEntry, ReportJob
+from reports.models import ReportJob
 from reports.services import report_job_run
 from tests.trust.access_world import (
     ADMIN,

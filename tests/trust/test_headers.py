@@ -12,7 +12,7 @@ from django.test import Client, override_settings
 from django.urls import path, reverse
 from django.utils.csp import CSP
 
-from consortia.security import check_content_security_policy, check_session_engine
+from accounts.security import check_content_security_policy, check_session_engine
 from sers.urls import urlpatterns as site_urlpatterns
 from tests.test_settings import GOOD_PRODUCTION_ENV, run_python
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
 
-from consortia.security import client_ip, throttle_username
+from accounts.security import client_ip, throttle_username
 from sers.settings import base
 from tests.factories import UserFactory
 
@@ -176,4 +176,4 @@ def test_a_forged_forwarded_for_does_not_escape_the_address_limit(client):
                 HTTP_X_FORWARDED_FOR=f"100.64.0.{n}, 203.0.113.50",
             )
         assert response.status_code == 429
-    assert settings.AXES_CLIENT_IP_CALLABLE == "consortia.security.client_ip"
+    assert settings.AXES_CLIENT_IP_CALLABLE == "accounts.security.client_ip"

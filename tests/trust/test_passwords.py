@@ -8,7 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from consortia.hashers import Argon2idPasswordHasher
+from accounts.hashers import Argon2idPasswordHasher
 from sers.settings import base
 from tests.factories import TEST_PASSWORD, UserFactory
 
@@ -66,7 +66,7 @@ def test_similar_to_the_email_is_refused():
 
 def test_argon2id_at_owasps_cost_is_the_hasher_for_new_passwords():
     """(The test settings use a fast hasher; the real settings are checked here.)"""
-    assert base.PASSWORD_HASHERS[0] == "consortia.hashers.Argon2idPasswordHasher"
+    assert base.PASSWORD_HASHERS[0] == "accounts.hashers.Argon2idPasswordHasher"
     encoded = Argon2idPasswordHasher().encode("a password", "saltsaltsalt")
     assert encoded.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
 
@@ -88,8 +88,8 @@ def test_a_password_hashed_at_another_cost_still_signs_in_and_is_hashed_again(se
 
 def test_the_validators_in_the_settings_are_ours():
     names = [v["NAME"] for v in settings.AUTH_PASSWORD_VALIDATORS]
-    assert "consortia.validators.MaximumLengthValidator" in names
-    assert "consortia.validators.DecoratedCommonPasswordValidator" in names
+    assert "accounts.validators.MaximumLengthValidator" in names
+    assert "accounts.validators.DecoratedCommonPasswordValidator" in names
 
 
 def test_no_forced_rotation(client, password):

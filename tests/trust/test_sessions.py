@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from consortia.security import SIGNED_IN_AT, user_sessions_end
+from accounts.security import SIGNED_IN_AT, user_sessions_end
 from sers.settings import base
 from tests.factories import StudentProfileFactory, UserFactory
 
@@ -28,13 +28,13 @@ def test_the_settings():
     # Read from the shared cache when there is one (production has Redis).
     engine = base.SESSION_ENGINE
     assert engine == (
-        "consortia.sessions" if base.REDIS_URL else "django.contrib.sessions.backends.db"
+        "accounts.sessions" if base.REDIS_URL else "django.contrib.sessions.backends.db"
     )
     assert base.SESSION_COOKIE_AGE == 30 * 60
     assert base.SESSION_SAVE_EVERY_REQUEST is True
     assert base.SESSION_EXPIRE_AT_BROWSER_CLOSE is True
     assert base.SERS_SESSION_MAX_SECONDS == 12 * 60 * 60
-    assert "consortia.security.SessionSecurityMiddleware" in base.MIDDLEWARE
+    assert "accounts.security.SessionSecurityMiddleware" in base.MIDDLEWARE
 
 
 def test_signing_in_gives_a_new_session_id(client, password):

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from consortia.models import Role
-from consortia.twofactor import REQUIRED_ROLES, SESSION_KEY
+from accounts.models import Role
+from accounts.twofactor import REQUIRED_ROLES, SESSION_KEY
 from sers.settings import base
 from tests.factories import (
     CollegeFactory,
@@ -68,7 +68,7 @@ def enrol(client) -> tuple[TOTPDevice, list[str]]:
 
 def test_base_settings_require_it_and_the_gate_is_installed():
     assert base.SERS_TWO_FACTOR_REQUIRED is True
-    assert "consortia.twofactor.TwoFactorMiddleware" in base.MIDDLEWARE
+    assert "accounts.twofactor.TwoFactorMiddleware" in base.MIDDLEWARE
     assert {
         Role.REGISTRAR,
         Role.CONSORTIUM_ADMIN,

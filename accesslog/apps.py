@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AccessLogConfig(AppConfig):
+    name = "accesslog"
+    verbose_name = "Student-record access log"

@@ -1,8 +1,0 @@
-from .navigation import nav_items
-from .permissions import access_for
-
-
-def navigation(request):
-    """The signed-in user's Access and menu, so the layout shows the right entries."""
-    access = access_for(getattr(request, "user", None))
-    return {"access": access, "nav_items": nav_items(access=access, path=request.path)}
