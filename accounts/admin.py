@@ -13,9 +13,15 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from enrollment.models import StudentProfile
-
-from .models import ROLE_SCOPE_FIELDS, SCOPE_FIELDS, Role, RoleMembership, SentEmail, User
+from .models import (
+    ROLE_SCOPE_FIELDS,
+    SCOPE_FIELDS,
+    Role,
+    RoleMembership,
+    SentEmail,
+    User,
+    student_profile_model,
+)
 
 SCOPE_LABELS = {
     "consortium": _("a consortium"),
@@ -126,7 +132,7 @@ class AccountTypeFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        has_profile = Exists(StudentProfile.objects.filter(user=OuterRef("pk")))
+        has_profile = Exists(student_profile_model().objects.filter(user=OuterRef("pk")))
         if value == "student":
             return queryset.filter(has_profile)
         memberships = RoleMembership.objects.filter(user=OuterRef("pk"))

@@ -14,6 +14,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self):
+        # Imported here: apps.py is loaded before the models, and these modules use them.
         from . import security, twofactor
 
         security.connect_signals()

@@ -35,6 +35,10 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username):
+        # No address is longer than 254 characters; and SQLite refuses a LIKE pattern over
+        # 50,000 bytes, so a pasted novel at the sign-in must not reach the query.
+        if len(username) > 254:
+            raise self.model.DoesNotExist
         return self.get(email__iexact=username)
 
 
@@ -203,3 +207,22 @@ class SentEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → user {self.user_id}"
+
+
+# --- enrollment's student models, seen from accounts ------------------------------------
+#
+# accounts sits below enrollment in the layers (pyproject.toml, [tool.importlinter]) and
+# does not import it. The few places here that query students' rows (the Access query and
+# the student scope in permissions.py, the account-type filter in admin.py) reach those
+# models through the relations enrollment declares towards the user model. Called at run
+# time, once the app registry is ready; the SQL is the same as with the classes imported.
+
+
+def student_profile_model() -> type[models.Model]:
+    """enrollment.StudentProfile: the model behind the user's ``student_profile`` one-to-one."""
+    return User._meta.get_field("student_profile").related_model
+
+
+def enrollment_model() -> type[models.Model]:
+    """enrollment.Enrollment: the model behind a student profile's ``enrollments``."""
+    return student_profile_model()._meta.get_field("enrollments").related_model

@@ -30,6 +30,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.sessions.models import Session
 from django.core import checks
 from django.db import transaction
 from django.db.models import Sum
@@ -42,6 +43,8 @@ from django.utils.csp import CSP
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
+
+from .sessions import DB_WRITE_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -229,10 +232,6 @@ def user_sessions_end(*, user_id: int) -> int:
     The session rows do not record their user, so the unexpired ones are decoded: with a
     30-minute idle limit those are only the sessions of the last half hour.
     """
-    from django.contrib.sessions.models import Session
-
-    from .sessions import DB_WRITE_SECONDS
-
     store = import_module(settings.SESSION_ENGINE).SessionStore
     ended = 0
     # consortia.sessions rewrites a row's expiry at most once a minute while the cached

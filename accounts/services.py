@@ -55,8 +55,8 @@ def user_send_welcome_email(*, user_id: int) -> bool:
         user=user,
         kind="welcome",
         dedupe_key=f"welcome:{user.pk}",
-        subject_template="emails/welcome_subject.txt",
-        body_template="emails/welcome_body.txt",
+        subject_template="accounts/emails/welcome_subject.txt",
+        body_template="accounts/emails/welcome_body.txt",
         context={"profile": profile},
     )
 

@@ -27,7 +27,7 @@ import qrcode
 import qrcode.image.svg
 from django import forms
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -228,8 +228,6 @@ def hide_device_admin() -> None:
     """Take django-otp's device pages out of the admin (called from ConsortiaConfig.ready(),
     after the admin registered them): they would let an administrator read or set anyone's
     authenticator secret. Support resets a lost device with `manage.py two_step_reset`."""
-    from django.contrib import admin
-
     for model in (TOTPDevice, StaticDevice):
         if admin.site.is_registered(model):
             admin.site.unregister(model)
@@ -245,7 +243,12 @@ class TwoFactorMiddleware:
     After AuthenticationMiddleware, SessionSecurityMiddleware and MessageMiddleware.
     """
 
-    ALLOWED_URL_NAMES = ("two_factor_verify", "two_factor_enrol", "logout", "set_language")
+    ALLOWED_URL_NAMES = (
+        "accounts:two_factor_verify",
+        "accounts:two_factor_enrol",
+        "accounts:logout",
+        "set_language",
+    )
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -257,7 +260,9 @@ class TwoFactorMiddleware:
             if state not in (VERIFY, ENROL, DONE):
                 state = request.session[SESSION_KEY] = sign_in_state(user)
             if state != DONE and not self._allowed(request.path):
-                target = reverse("two_factor_verify" if state == VERIFY else "two_factor_enrol")
+                target = reverse(
+                    "accounts:two_factor_verify" if state == VERIFY else "accounts:two_factor_enrol"
+                )
                 if request.method == "GET" and not request.headers.get("HX-Request"):
                     target += "?" + _next_query(request.get_full_path())
                 return redirect_page(request, target)
@@ -357,10 +362,12 @@ def enrol(request):
     """Set up an authenticator app: scan the QR code (or type the secret), enter a code."""
     state = request.session.get(SESSION_KEY)
     if state == VERIFY:
-        return redirect(reverse("two_factor_verify") + "?" + _next_query(_next_url(request)))
+        return redirect(
+            reverse("accounts:two_factor_verify") + "?" + _next_query(_next_url(request))
+        )
     if authenticator_for(request.user) is not None:
         messages.info(request, _("Two-step sign-in is already on."))
-        return redirect("two_factor_manage")
+        return redirect("accounts:two_factor_manage")
     device = authenticator_pending(user=request.user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -412,13 +419,17 @@ def manage(request):
                 return render(
                     request,
                     "registration/two_factor_recovery_codes.html",
-                    {"codes": codes, "next": reverse("two_factor_manage"), "first_time": False},
+                    {
+                        "codes": codes,
+                        "next": reverse("accounts:two_factor_manage"),
+                        "first_time": False,
+                    },
                 )
             if action == "turn_off" and not required:
                 two_factor_turn_off(user=user)
                 request.session[SESSION_KEY] = DONE
                 messages.success(request, _("Two-step sign-in is off."))
-                return redirect("two_factor_manage")
+                return redirect("accounts:two_factor_manage")
             if action == "turn_off":
                 form.add_error(None, _("Your role requires two-step sign-in: it stays on."))
             else:
@@ -435,6 +446,7 @@ def manage(request):
     )
 
 
+# Part of accounts/urls.py (namespace "accounts"): reverse as "accounts:two_factor_manage".
 urlpatterns = [
     path("accounts/two-step/", manage, name="two_factor_manage"),
     path("accounts/two-step/verify/", verify, name="two_factor_verify"),

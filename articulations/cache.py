@@ -18,7 +18,10 @@ import logging
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from organisations.models import AcademicYear, CareerCluster, College, District, HighSchool
 from sers import versions
+
+from .models import Articulation, CollegeCourse, HighSchoolCourse
 
 logger = logging.getLogger(__name__)
 CATALOG = "catalog"  # the scope of the catalog's version (sers.versions)
@@ -77,10 +80,6 @@ def cache_set(key: str | None, value) -> None:
 
 def connect_signals() -> None:
     """Called from ArticulationsConfig.ready(): every model the public search shows."""
-    from organisations.models import AcademicYear, CareerCluster, College, District, HighSchool
-
-    from .models import Articulation, CollegeCourse, HighSchoolCourse
-
     for model in (
         Articulation,
         HighSchoolCourse,

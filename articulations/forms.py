@@ -14,7 +14,8 @@ from organisations.models import AcademicYear, CareerCluster, College, Consortiu
 
 from .importers import MAX_BYTES
 from .models import Articulation, CollegeCourse
-from .services import AgreementTerms
+from .selectors import consortium_teachers
+from .terms import AgreementTerms
 
 
 class FastSelect(forms.Select):
@@ -157,8 +158,6 @@ class ArticulationForm(forms.Form):
 
     def __init__(self, *args, consortium: Consortium, with_number: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
-        from .selectors import consortium_teachers
-
         self.consortium = consortium
         self.fields["high_schools"].queryset = HighSchool.objects.filter(
             district__consortium=consortium

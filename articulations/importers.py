@@ -10,18 +10,21 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field, replace
+from zipfile import BadZipFile
 
 from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
 
 from accounts.models import User
 from organisations.grades import GradeScale
 from sers.uploads import cell_text
 
 from .models import Articulation
-from .services import AGREEMENT_NUMBER_RE, AgreementTerms, TermsContext, terms_validate
+from .terms import AGREEMENT_NUMBER_RE, AgreementTerms, TermsContext, terms_validate
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -144,10 +147,6 @@ def _read_csv(content: bytes) -> tuple[list[tuple[int, list[str]]], str | None]:
 
 
 def _read_xlsx(content: bytes) -> tuple[list[tuple[int, list[str]]], str | None]:
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
-
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (BadZipFile, OSError, KeyError, ValueError):
@@ -515,9 +514,6 @@ def template_csv(*, context: TermsContext | None) -> bytes:
 
 
 def template_xlsx(*, context: TermsContext | None) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Agreements"

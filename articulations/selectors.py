@@ -16,6 +16,7 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, RoleMembership, User
@@ -385,8 +386,6 @@ def agreements_past_their_years(
     *, consortium_id: int, today: date | None = None
 ) -> list[Articulation]:
     """Active agreements of a consortium whose last valid school year ended before today."""
-    from django.utils import timezone
-
     today = today or timezone.localdate()
     return list(
         Articulation.objects.filter(consortium_id=consortium_id, status=S.ACTIVE)

@@ -189,7 +189,7 @@ def main() -> None:
     from accounts.models import Role, User
     from accounts.permissions import access_for
     from enrollment.models import Enrollment
-    from enrollment.selectors import eligible_for_transcription_q
+    from enrollment.rules import eligible_for_transcription_q
     from organisations.models import College
     from organisations.selectors import academic_year_current
     from reports import selectors

@@ -1,3 +1,5 @@
+"""The demo app: realistic, synthetic sample data for `manage.py demo_data`."""
+
 from django.apps import AppConfig
 
 

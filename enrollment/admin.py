@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 
 from accesslog.admin import StudentRecordAccessLogMixin
 from accounts.admin import ReadOnlyAdmin, ReadOnlyTabularInline
+from enrollment.services.transitions import enrollment_change_status
 
 from .models import (
     Enrollment,
@@ -28,7 +29,6 @@ from .models import (
     StudentMerge,
     StudentProfile,
 )
-from .services import enrollment_change_status
 
 # --- students -----------------------------------------------------------------------------
 

@@ -7,10 +7,10 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from articulations.models import CollegeCourse
+from enrollment.selectors.staff_records import accent_insensitive_pattern
 from organisations.models import AcademicYear, HighSchool
 
 from .models import Enrollment, Fee, Section
-from .selectors import accent_insensitive_pattern
 
 
 def _name_or_sers_id(queryset: QuerySet, prefix: str, value: str) -> QuerySet:

@@ -378,7 +378,7 @@ class RemovalForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from .services import REMOVAL_REASONS
+        from enrollment.services.rosters import REMOVAL_REASONS
 
         super().__init__(*args, **kwargs)
         self.fields["reason"].choices = list(REMOVAL_REASONS.items())

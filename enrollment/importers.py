@@ -26,10 +26,13 @@ from django.utils.translation import gettext as _
 from accounts.permissions import Access
 from sers.uploads import check_upload
 
-from . import selectors, services
+from . import rules
 from .identity import identities_match
 from .identity import normalize as normalize_name
 from .models import Enrollment, EnrollmentStatus, Fee, MatchKind, Section, StudentProfile
+from .selectors import consortium, registrar
+from .services import fees as fees_services
+from .services import grading, rosters, transcription
 
 logger = logging.getLogger(__name__)
 
@@ -354,11 +357,11 @@ def roster_import(*, actor, section: Section, upload, today: date | None = None)
         enrollment = by_student[match.pk]
         raw = row.get("grade")
         if raw:
-            checked = services.grade_check(articulation=section.articulation, raw=raw)
+            checked = grading.grade_check(articulation=section.articulation, raw=raw)
             if checked.error:
                 result.problems.append(LineProblem(row.line, checked.error))
                 continue
-            if enrollment.status not in services.GRADABLE_STATUSES:
+            if enrollment.status not in rules.GRADABLE_STATUSES:
                 result.problems.append(
                     LineProblem(
                         row.line,
@@ -383,9 +386,9 @@ def roster_import(*, actor, section: Section, upload, today: date | None = None)
         return result
     with transaction.atomic():
         if confirm:
-            services.roster_confirm(actor=actor, section_id=section.pk, enrollment_ids=confirm)
+            rosters.roster_confirm(actor=actor, section_id=section.pk, enrollment_ids=confirm)
         if grades:
-            services.grades_save(actor=actor, section_id=section.pk, grades=grades, today=today)
+            grading.grades_save(actor=actor, section_id=section.pk, grades=grades, today=today)
     result.applied = len(confirm) + len(grades)
     logger.info("roster upload: section_id=%s applied=%s", section.pk, result.applied)
     return result
@@ -411,7 +414,7 @@ def fee_import(
     rows = read_rows(upload, required=[{"sers_id"}, {"first_name", "last_name", "birth_date"}])
     result = ImportResult(rows=len(rows))
     fees = list(
-        selectors.consortium_fees(access=access)
+        consortium.consortium_fees(access=access)
         .filter(academic_year=academic_year)
         .select_related("student")
     )
@@ -469,7 +472,7 @@ def fee_import(
             try:
                 with transaction.atomic():
                     before = Fee.objects.get(pk=values["fee_id"]).updated_at
-                    fee = services.fee_record(actor=actor, today=today, **values)
+                    fee = fees_services.fee_record(actor=actor, today=today, **values)
             except ValidationError as error:
                 result.problems.append(LineProblem(row.line, " ".join(error.messages)))
                 continue
@@ -503,7 +506,7 @@ def posted_credits_import(
     """The college's file of posted credits: SERS id (or legal name and birth date),
     college course code, college student id and, optionally, the posting date. Matched
     rows are marked transcribed; credits already transcribed are skipped."""
-    from .selectors import eligible_for_transcription_q, fee_settled_q
+    from .rules import eligible_for_transcription_q, fee_settled_q
 
     rows = read_rows(
         upload,
@@ -517,7 +520,7 @@ def posted_credits_import(
     today = today or timezone.localdate()
     result = ImportResult(rows=len(rows))
     enrollments = list(
-        selectors.registrar_enrollments(access=access)
+        registrar.registrar_enrollments(access=access)
         .filter(status__in=(S.ATTAINED, S.TRANSCRIBED))
         .annotate(
             eligible=ExpressionWrapper(eligible_for_transcription_q(), output_field=BooleanField()),
@@ -593,7 +596,7 @@ def posted_credits_import(
         if _duplicate_check(seen, enrollment.pk, row, result):
             continue
         if not enrollment.eligible:
-            reasons = selectors.transcription_blockers(enrollment) or [_("not ready to transcribe")]
+            reasons = registrar.transcription_blockers(enrollment) or [_("not ready to transcribe")]
             result.problems.append(
                 LineProblem(
                     row.line,
@@ -627,7 +630,7 @@ def posted_credits_import(
         return result
     with transaction.atomic():
         for posted_on, items in sorted(planned.items()):
-            result.applied += services.enrollments_transcribe(
+            result.applied += transcription.enrollments_transcribe(
                 actor=actor, college_student_ids=items, transcribed_on=posted_on, today=today
             )
     logger.info("posted credits upload: applied=%s", result.applied)

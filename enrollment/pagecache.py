@@ -239,10 +239,17 @@ def _user_saved(sender, instance, created=False, update_fields=None, **kwargs) -
     content_changed(scopes)
 
 
+def _teacher_active_changed(sender, user_id: int, **kwargs) -> None:
+    """A teacher deactivated or opened again (an UPDATE, no model signal): the class
+    lists show whether a class's teacher is active."""
+    content_changed([OFFERS, user_scope(user_id)])
+
+
 def connect_signals() -> None:
     """Called from EnrollmentConfig.ready()."""
     from accounts.models import User
     from organisations.models import ConsortiumPolicy
+    from organisations.services import teacher_active_changed
 
     from .models import Enrollment, Fee, IdentityChange, Section, StudentProfile
 
@@ -258,3 +265,4 @@ def connect_signals() -> None:
     connect(_section_saved, Section, "section")
     connect(_offers_changed, ConsortiumPolicy, "offers")
     connect(_user_saved, User, "user")
+    teacher_active_changed.connect(_teacher_active_changed, dispatch_uid="sers.pagecache.teacher")

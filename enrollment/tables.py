@@ -6,9 +6,10 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from enrollment.selectors.registrar import transcription_blockers
+
 from .models import Enrollment, EnrollmentStatus, Fee
-from .selectors import transcription_blockers
-from .services import transcription_undo_until
+from .rules import transcription_undo_until
 
 S = EnrollmentStatus
 TABLE_TEMPLATE = "articulations/table.html"  # caption, aria-sort and a translated pager

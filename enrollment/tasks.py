@@ -4,31 +4,40 @@ service.
 Safe to run twice: the welcome, confirmation, notification and reminder emails are sent
 once (SentEmail), and a verification email is only sent while the address is still
 unconfirmed.
+
+Each task imports its service inside its body: the services send these tasks, so a
+module-level import would be a cycle (the usual Celery pattern).
 """
 
 from celery import shared_task
 
-from . import services
-
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_verification_email(user_id: int) -> bool:
-    return services.user_send_verification_email(user_id=user_id)
+    from .services import signup
+
+    return signup.user_send_verification_email(user_id=user_id)
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_student_welcome_email(user_id: int) -> bool:
-    return services.student_send_welcome_email(user_id=user_id)
+    from .services import signup
+
+    return signup.student_send_welcome_email(user_id=user_id)
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_sign_up_attempt_notice(user_id: int, language: str = "en") -> bool:
-    return services.user_send_sign_up_attempt_notice(user_id=user_id, language=language)
+    from .services import signup
+
+    return signup.user_send_sign_up_attempt_notice(user_id=user_id, language=language)
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_registration_confirmation(student_id: int, enrollment_ids: list[int]) -> bool:
-    return services.enrollment_send_registration_confirmation(
+    from .services import registration
+
+    return registration.enrollment_send_registration_confirmation(
         student_id=student_id, enrollment_ids=enrollment_ids
     )
 
@@ -39,8 +48,10 @@ def send_registration_confirmation(student_id: int, enrollment_ids: list[int]) -
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_student_notifications(event: str, enrollment_ids: list[int]) -> int:
     """Grade posted, credit eligible or transcribed: one email per enrollment, sent once."""
+    from .services import notifications
+
     return sum(
-        services.student_notify(event=event, enrollment_id=enrollment_id)
+        notifications.student_notify(event=event, enrollment_id=enrollment_id)
         for enrollment_id in enrollment_ids
     )
 
@@ -48,15 +59,21 @@ def send_student_notifications(event: str, enrollment_ids: list[int]) -> int:
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
 def send_deadline_reminders() -> dict[str, int]:
     """Celery beat, daily: registration, payment and grading deadline reminders."""
-    return services.deadline_reminders_send()
+    from .services import notifications
+
+    return notifications.deadline_reminders_send()
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
 def send_credit_eligible_notices() -> int:
     """Celery beat, daily: credit that became eligible without a staff action."""
-    return services.credit_eligible_sweep()
+    from .services import notifications
+
+    return notifications.credit_eligible_sweep()
 
 
 @shared_task(acks_late=True)
 def scan_for_duplicates(consortium_id: int) -> int:
-    return services.duplicate_scan(consortium_id=consortium_id)
+    from .services import merging
+
+    return merging.duplicate_scan(consortium_id=consortium_id)

@@ -30,19 +30,7 @@ class AcademicYearAdmin(admin.ModelAdmin):
 class ConsortiumPolicyForm(forms.ModelForm):
     class Meta:
         model = ConsortiumPolicy
-        fields = (
-            "consortium",
-            "academic_year",
-            "registration_opens",
-            "registration_closes",
-            "payment_deadline",
-            "grading_deadline",
-            "annual_fee",
-            "waiver_reasons",
-            "grade_scale",
-            "default_minimum_grade",
-            "school_email_domains",
-        )
+        fields = ("consortium", "academic_year", *ConsortiumPolicy.EDITABLE_FIELDS)
 
     def clean(self):
         cleaned = super().clean()

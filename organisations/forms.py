@@ -44,17 +44,7 @@ class ConsortiumPolicyForm(forms.ModelForm):
 
     class Meta:
         model = ConsortiumPolicy
-        fields = [
-            "registration_opens",
-            "registration_closes",
-            "payment_deadline",
-            "grading_deadline",
-            "annual_fee",
-            "waiver_reasons",
-            "grade_scale",
-            "default_minimum_grade",
-            "school_email_domains",
-        ]
+        fields = list(ConsortiumPolicy.EDITABLE_FIELDS)
         labels = {
             "registration_opens": _("Registration opens"),
             "registration_closes": _("Registration closes"),

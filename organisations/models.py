@@ -91,6 +91,20 @@ class ConsortiumPolicy(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    # The rules a consortium admin sets per school year: the policy page's form, the service
+    # that saves it, the admin form and the demo data all use this one list.
+    EDITABLE_FIELDS = (
+        "registration_opens",
+        "registration_closes",
+        "payment_deadline",
+        "grading_deadline",
+        "annual_fee",
+        "waiver_reasons",
+        "grade_scale",
+        "default_minimum_grade",
+        "school_email_domains",
+    )
+
     class Meta:
         db_table = "consortia_consortiumpolicy"
         ordering = ["consortium__name", "-academic_year__start_date"]

@@ -5,9 +5,12 @@ import datetime
 import logging
 import re
 
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 from django.http import Http404
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -17,11 +20,20 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, RoleMembership, User
 from accounts.permissions import Capability, access_for
+from accounts.security import user_sessions_end
 from accounts.services import email_send_once
 
+from . import tasks
+from .grades import GradeError, normalize
 from .models import AcademicYear, Consortium, ConsortiumPolicy, HighSchool
+from .selectors import academic_year_current
 
 logger = logging.getLogger(__name__)
+
+# Sent when a teacher's account is deactivated or opened again: the UPDATE sends no model
+# signal, and pages that show whether a class's teacher is active listen to this one
+# (enrollment.pagecache) instead of this module knowing them.
+teacher_active_changed = Signal()
 
 
 # ---------------------------------------------------------------------------------------
@@ -133,8 +145,6 @@ def teacher_invite(
 
 
 def _queue_invitation(user: User) -> None:
-    from . import tasks
-
     # One email per invitation: a retried job reuses the stamp, a new invitation does not.
     stamp = int(timezone.now().timestamp() * 1000)
     tasks.send_teacher_invitation.delay_on_commit(user.pk, stamp)
@@ -233,23 +243,10 @@ def consortium_set_public_teacher_names(*, actor, consortium_id: int, show: bool
 # Every change is recorded in the admin log (django.contrib.admin LogEntry), which the
 # pages show as the object's history, with who changed what and when.
 
-POLICY_FIELDS = (
-    "registration_opens",
-    "registration_closes",
-    "payment_deadline",
-    "grading_deadline",
-    "annual_fee",
-    "waiver_reasons",
-    "grade_scale",
-    "default_minimum_grade",
-    "school_email_domains",
-)
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
 def _record(actor, obj, *, added: bool, message: str) -> None:
-    from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
-
     LogEntry.objects.log_actions(
         user_id=actor.pk,
         queryset=[obj],
@@ -277,10 +274,8 @@ def consortium_policy_save(
     order, a minimum grade that does not fit the scale and malformed email domains.
     Returns the policy and the changes made ("field: old → new"), which are recorded.
     """
-    from .grades import GradeError, normalize
-
     _require_consortium(actor, Capability.MANAGE_POLICY, consortium_id)
-    unknown = set(values) - set(POLICY_FIELDS)
+    unknown = set(values) - set(ConsortiumPolicy.EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"unknown policy fields: {sorted(unknown)}")
     year = AcademicYear.objects.get(pk=academic_year_id)
@@ -405,19 +400,9 @@ def _only_our_teacher(user: User, access) -> None:
         )
 
 
-def _teacher_classes_changed(user_id: int) -> None:
-    """The UPDATE sends no signal: the class lists kept in the cache show whether a
-    class's teacher is active (enrollment.pagecache)."""
-    from enrollment.pagecache import OFFERS, content_changed, user_scope
-
-    content_changed([OFFERS, user_scope(user_id)])
-
-
 def teacher_deactivate(*, actor, user_id: int, reason: str) -> User:
     """Close a teacher's account: they are signed out everywhere at once, cannot sign in,
     and their classes stop taking registrations (enrollment checks the teacher is active)."""
-    from accounts.security import user_sessions_end
-
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the account is deactivated.")})
@@ -430,7 +415,7 @@ def teacher_deactivate(*, actor, user_id: int, reason: str) -> User:
         _only_our_teacher(user, access)
         User.objects.filter(pk=user.pk).update(is_active=False)
         user.is_active = False
-        _teacher_classes_changed(user.pk)
+        teacher_active_changed.send(sender=User, user_id=user.pk)
         _record(actor, user, added=False, message=f"Deactivated: {reason}")
         transaction.on_commit(lambda: user_sessions_end(user_id=user.pk))
     logger.info("teacher deactivated: user_id=%s by user_id=%s", user.pk, actor.pk)
@@ -451,7 +436,7 @@ def teacher_reactivate(*, actor, user_id: int) -> User:
         _only_our_teacher(user, access)
         User.objects.filter(pk=user.pk).update(is_active=True)
         user.is_active = True
-        _teacher_classes_changed(user.pk)
+        teacher_active_changed.send(sender=User, user_id=user.pk)
         _record(actor, user, added=False, message="Reactivated")
     logger.info("teacher reactivated: user_id=%s by user_id=%s", user.pk, actor.pk)
     return user
@@ -474,10 +459,6 @@ def teacher_school_add(*, actor, user_id: int, high_school_id: int) -> RoleMembe
 def teacher_school_remove(*, actor, user_id: int, high_school_id: int) -> None:
     """Take a school off a teacher's list, unless they still teach a class there this
     school year or later (move or close those first), or it is their last school."""
-    from enrollment.models import Section
-
-    from .selectors import academic_year_current
-
     with transaction.atomic():
         user, access = _consortium_teacher(actor, user_id, lock=True)
         membership = RoleMembership.objects.filter(
@@ -493,7 +474,7 @@ def teacher_school_remove(*, actor, user_id: int, high_school_id: int) -> None:
                 _("This is the teacher's only school: deactivate the account instead.")
             )
         year = academic_year_current()
-        upcoming = Section.objects.filter(teacher=user, high_school_id=high_school_id)
+        upcoming = user.sections.filter(high_school_id=high_school_id)  # the classes they teach
         if year is not None:
             upcoming = upcoming.filter(academic_year__start_date__gte=year.start_date)
         if upcoming.exists():
@@ -506,9 +487,6 @@ def teacher_school_remove(*, actor, user_id: int, high_school_id: int) -> None:
 
 def object_history(obj) -> list:
     """The admin-log entries of one object, newest first (who changed what, when)."""
-    from django.contrib.admin.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
-
     return list(
         LogEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),

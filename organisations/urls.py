@@ -2,6 +2,8 @@ from django.urls import path
 
 from . import views
 
+app_name = "organisations"
+
 urlpatterns = [
     path("accounts/activate/<uidb64>/<token>/", views.teacher_activate, name="teacher_activate"),
     path(

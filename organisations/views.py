@@ -63,7 +63,7 @@ def teacher_activate(request, uidb64: str, token: str):
             form.add_error(None, error)
         else:
             messages.success(request, _("Your account is active. Sign in with your new password."))
-            return redirect("login")
+            return redirect("accounts:login")
     return render(
         request,
         "registration/teacher_activate.html",
@@ -152,7 +152,7 @@ def _policy_initial(consortium_id: int, year: AcademicYear) -> dict:
         except ValueError:  # February 29
             return day.replace(day=28, year=day.year + 1)
 
-    initial = {name: getattr(previous, name) for name in services.POLICY_FIELDS}
+    initial = {name: getattr(previous, name) for name in ConsortiumPolicy.EDITABLE_FIELDS}
     for name in (
         "registration_opens",
         "registration_closes",
@@ -183,7 +183,7 @@ def consortium_policy_edit(request, consortium_id: int, year: str):
         initial=None if policy else _policy_initial(consortium.pk, academic_year),
     )
     if request.method == "POST" and form.is_valid():
-        values = {name: form.cleaned_data[name] for name in services.POLICY_FIELDS}
+        values = {name: form.cleaned_data[name] for name in ConsortiumPolicy.EDITABLE_FIELDS}
         try:
             _saved, changes = services.consortium_policy_save(
                 actor=request.user,
@@ -199,7 +199,9 @@ def consortium_policy_edit(request, consortium_id: int, year: str):
                 messages.success(request, _("The policy is saved and applies from now on."))
             else:
                 messages.info(request, _("Nothing changed."))
-            return redirect("consortium_policy_edit", consortium_id=consortium.pk, year=year)
+            return redirect(
+                "organisations:consortium_policy_edit", consortium_id=consortium.pk, year=year
+            )
     return render(
         request,
         "organisations/policy_form.html",
@@ -275,10 +277,10 @@ def consortium_teacher_invite(request):
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, _("The teacher is invited and gets an activation link."))
-            return redirect("consortium_teacher", user_id=user.pk)
+            return redirect("organisations:consortium_teacher", user_id=user.pk)
     else:
         messages.error(request, _("Check the invitation: every box is needed."))
-    return redirect("consortium_teachers")
+    return redirect("organisations:consortium_teachers")
 
 
 def _teacher_page(request, user_id: int, *, deactivate_form=None, school_form=None, status=200):
@@ -330,7 +332,7 @@ def consortium_teacher_deactivate(request, user_id: int):
             request,
             _("The account is deactivated and signed out. Its classes take no registrations."),
         )
-    return redirect("consortium_teacher", user_id=user_id)
+    return redirect("organisations:consortium_teacher", user_id=user_id)
 
 
 @login_required
@@ -343,7 +345,7 @@ def consortium_teacher_activate(request, user_id: int):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("The account is active again."))
-    return redirect("consortium_teacher", user_id=user_id)
+    return redirect("organisations:consortium_teacher", user_id=user_id)
 
 
 @login_required
@@ -362,7 +364,7 @@ def consortium_teacher_school_add(request, user_id: int):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("The school is added."))
-    return redirect("consortium_teacher", user_id=user_id)
+    return redirect("organisations:consortium_teacher", user_id=user_id)
 
 
 @login_required
@@ -377,4 +379,4 @@ def consortium_teacher_school_remove(request, user_id: int, school_id: int):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("The school is removed from the teacher's list."))
-    return redirect("consortium_teacher", user_id=user_id)
+    return redirect("organisations:consortium_teacher", user_id=user_id)

@@ -23,7 +23,7 @@ from accesslog.models import AccessLogEntry, AccessLogStudent
 from accounts.models import Role, RoleMembership, User
 from accounts.permissions import NOTHING, Access, get_in_scope, student_scope
 from enrollment.models import StudentProfile
-from enrollment.selectors import accent_insensitive_pattern
+from enrollment.selectors.staff_records import accent_insensitive_pattern
 
 STUDENTS_SHOWN = 3  # per entry in the lists; the rest are counted
 REVIEW = "access log review"  # the `what` of the entries the review pages write

@@ -25,11 +25,12 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from accounts.permissions import Access, can_see_birth_date, enrollment_scope
 from articulations.models import Articulation
 from enrollment.models import Enrollment, EnrollmentStatus, Fee, Section
-from enrollment.selectors import eligible_for_transcription_q
+from enrollment.rules import eligible_for_transcription_q
 from organisations.grades import LETTER_POINTS, PERCENT_LETTER_FLOORS, GradeError, GradeScale
 from organisations.grades import normalize as grade_normalize
 
 from .models import ReportJob, TranscriptReportRow
+from .selectors import dashboard_table, reporting_access
 
 ProgressCallback = Callable[[int], None]
 
@@ -554,8 +555,6 @@ class EnrollmentsExporter(BaseExporter):
         return _("Enrollments")
 
     def base_queryset(self) -> QuerySet[Enrollment]:
-        from .selectors import reporting_access
-
         queryset = Enrollment.objects.filter(enrollment_scope(reporting_access(self.access)))
         if self.job.academic_year_id:
             queryset = queryset.filter(section__academic_year_id=self.job.academic_year_id)
@@ -663,8 +662,6 @@ class DashboardTableExporter(BaseExporter):
     kind = ReportJob.Kind.DASHBOARD_TABLE
 
     def _table(self):
-        from .selectors import dashboard_table
-
         if not hasattr(self, "_cached_table"):
             params = self.job.parameters
             self._cached_table = dashboard_table(

@@ -14,11 +14,11 @@ from accounts.models import Role
 from accounts.permissions import Access, Capability, articulation_scope, enrollment_scope
 from articulations.models import Articulation
 from enrollment.models import Enrollment, EnrollmentStatus, Fee, Section, StudentProfile
-from enrollment.selectors import (
+from enrollment.rules import eligible_for_transcription_q
+from enrollment.selectors.common import (
     ATTAINED_STATUSES,
     ATTEMPTED_STATUSES,
     credit_totals,
-    eligible_for_transcription_q,
     enrollments_visible,
     sections_visible,
     status_counts,

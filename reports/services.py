@@ -23,10 +23,11 @@ from accounts.models import Role, User
 from accounts.permissions import Capability, access_for
 from accounts.services import email_send_once
 from enrollment.models import Enrollment, Section
-from enrollment.selectors import eligible_for_transcription_q
+from enrollment.rules import eligible_for_transcription_q
 from organisations.models import AcademicYear, College
 
-from . import selectors
+from . import selectors, tasks
+from .exporters import EXPORTERS, already_sent_q, exporter_for
 from .models import ReportJob
 
 logger = logging.getLogger(__name__)
@@ -40,8 +41,6 @@ class JobSuperseded(Exception):
 
 
 def _send_job(job: ReportJob) -> None:
-    from . import tasks
-
     tasks.run_report_job.delay_on_commit(job.pk)
 
 
@@ -153,8 +152,6 @@ def enrollments_export_request(
 
 
 def _check_format(kind: str, file_format: str) -> None:
-    from .exporters import EXPORTERS
-
     if file_format not in EXPORTERS[kind].formats:
         raise ValidationError(_("Choose a file format from the list."), code="format")
 
@@ -237,8 +234,6 @@ def report_job_run(*, job_id: int) -> str:
 
 
 def _build(job: ReportJob, token: str, access) -> str:
-    from .exporters import exporter_for
-
     exporter = exporter_for(job, access)
     with transaction.atomic():
         # Lock the college so two "only new rows" reports cannot take the same rows.
@@ -314,8 +309,6 @@ def _build(job: ReportJob, token: str, access) -> str:
                 ]
             )
             if locked.is_nightly and row_count:
-                from . import tasks
-
                 tasks.send_transcript_report_emails.delay_on_commit(locked.pk)
     logger.info("report job done: job_id=%s rows=%s", job.pk, row_count)
     return "done"
@@ -351,8 +344,6 @@ def nightly_transcript_reports(*, today: datetime.date | None = None) -> list[in
     nothing more). Each report marks its rows as sent, so the next night's report holds
     only new rows; when it is built, the college's registrars get an email with a link.
     """
-    from .exporters import already_sent_q
-
     today = today or timezone.localdate()
     college_ids = (
         Enrollment.objects.filter(eligible_for_transcription_q())
@@ -392,7 +383,7 @@ def transcript_report_emails_send(*, job_id: int) -> int:
         memberships__college_id=job.college_id,
     ).distinct()
     sent = 0
-    link = settings.SERS_BASE_URL.rstrip("/") + reverse("report_job_detail", args=[job.pk])
+    link = settings.SERS_BASE_URL.rstrip("/") + reverse("reports:report_job_detail", args=[job.pk])
     for user in registrars:
         sent += email_send_once(
             user=user,

@@ -88,8 +88,8 @@ class AccessLogTable(tables.Table):
     def __init__(self, *args, access, **kwargs):
         super().__init__(*args, **kwargs)
         self.is_state = access.is_state
-        self.student_url = _UrlPattern("access_log_student")
-        self.staff_url = _UrlPattern("access_log_staff")
+        self.student_url = _UrlPattern("reports:access_log_student")
+        self.staff_url = _UrlPattern("reports:access_log_staff")
 
     def render_at(self, record):
         return when_html(record.at)

@@ -2,6 +2,8 @@ from django.urls import path
 
 from . import views, views_access
 
+app_name = "reports"
+
 urlpatterns = [
     path("reports/jobs/", views.report_jobs, name="report_jobs"),
     path("reports/jobs/<int:job_id>/", views.report_job_detail, name="report_job_detail"),

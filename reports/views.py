@@ -92,12 +92,12 @@ def report_job_download(request, job_id: int):
             request,
             _("This report has no file to download: %(state)s.") % {"state": view.state_label},
         )
-        return redirect("report_job_detail", job_id=job.pk)
+        return redirect("reports:report_job_detail", job_id=job.pk)
     try:
         handle = default_storage.open(job.file, "rb")
     except FileNotFoundError:
         messages.error(request, _("The file of this report is missing. Run the report again."))
-        return redirect("report_job_detail", job_id=job.pk)
+        return redirect("reports:report_job_detail", job_id=job.pk)
     services.report_job_download_logged(job=job, actor=request.user, request=request)
     response = FileResponse(
         handle,
@@ -120,7 +120,7 @@ def report_job_retry(request, job_id: int):
         messages.error(request, _messages_from(error))
     else:
         messages.success(request, _("The report was sent to be built again."))
-    return redirect("report_job_detail", job_id=job.pk)
+    return redirect("reports:report_job_detail", job_id=job.pk)
 
 
 @login_required
@@ -132,16 +132,16 @@ def report_job_rerun(request, job_id: int):
     form = RerunForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a file format from the list."))
-        return redirect("report_job_detail", job_id=source.pk)
+        return redirect("reports:report_job_detail", job_id=source.pk)
     try:
         job = services.transcript_report_rerun(
             requester=request.user, source=source, file_format=form.cleaned_data["file_format"]
         )
     except ValidationError as error:
         messages.error(request, _messages_from(error))
-        return redirect("report_job_detail", job_id=source.pk)
+        return redirect("reports:report_job_detail", job_id=source.pk)
     messages.success(request, _("The report is being built again with the same rows."))
-    return redirect("report_job_detail", job_id=job.pk)
+    return redirect("reports:report_job_detail", job_id=job.pk)
 
 
 @login_required
@@ -168,7 +168,7 @@ def report_transcript_new(request):
             form.add_error(None, error)
         else:
             messages.success(request, _("Your report is being built."))
-            return redirect("report_job_detail", job_id=job.pk)
+            return redirect("reports:report_job_detail", job_id=job.pk)
     return render(request, "reports/transcript_new.html", {"form": form})
 
 
@@ -214,7 +214,7 @@ def report_dashboard_export(request):
     form = DashboardExportForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("That export is not available. Choose it from the page."))
-        return redirect("report_dashboard")
+        return redirect("reports:report_dashboard")
     data = form.cleaned_data
     job = services.dashboard_export_request(
         requester=request.user,
@@ -224,7 +224,7 @@ def report_dashboard_export(request):
         file_format=data["file_format"],
     )
     messages.success(request, _("Your export is being built."))
-    return redirect("report_job_detail", job_id=job.pk)
+    return redirect("reports:report_job_detail", job_id=job.pk)
 
 
 @login_required
@@ -237,11 +237,11 @@ def report_enrollments_export(request):
     form = EnrollmentsExportForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a school year and a file format."))
-        return redirect("report_dashboard")
+        return redirect("reports:report_dashboard")
     job = services.enrollments_export_request(
         requester=request.user,
         academic_year=form.cleaned_data["academic_year"],
         file_format=form.cleaned_data["file_format"],
     )
     messages.success(request, _("Your export is being built."))
-    return redirect("report_job_detail", job_id=job.pk)
+    return redirect("reports:report_job_detail", job_id=job.pk)

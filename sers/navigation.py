@@ -29,7 +29,9 @@ NAV_ENTRIES += [
     NavEntry(_("Register for classes"), "enrollment:register", Capability.MANAGE_OWN_REGISTRATIONS),
     NavEntry(_("My college credits"), "enrollment:credits", Capability.MANAGE_OWN_REGISTRATIONS),
     NavEntry(_("My profile"), "enrollment:profile", Capability.MANAGE_OWN_REGISTRATIONS),
-    NavEntry(_("Who viewed my record"), "record_views", Capability.MANAGE_OWN_REGISTRATIONS),
+    NavEntry(
+        _("Who viewed my record"), "reports:record_views", Capability.MANAGE_OWN_REGISTRATIONS
+    ),
     NavEntry(_("Create a student account"), "enrollment:sign_up", anonymous_only=True),
 ]
 
@@ -43,8 +45,8 @@ NAV_ENTRIES += [
 # Reports (reports app): the dashboard for reporting roles, transcript-credit reports for
 # registrars (state staff reach them from the dashboard and "My reports").
 NAV_ENTRIES += [
-    NavEntry(_("Reports"), "report_dashboard", Capability.VIEW_REPORTS),
-    NavEntry(_("Transcript credit"), "report_transcript_new", Capability.TRANSCRIBE),
+    NavEntry(_("Reports"), "reports:report_dashboard", Capability.VIEW_REPORTS),
+    NavEntry(_("Transcript credit"), "reports:report_transcript_new", Capability.TRANSCRIBE),
 ]
 
 
@@ -56,7 +58,7 @@ def _may_review_access_log(access: Access) -> bool:
 
 # The student-record access log (reports app): consortium admins and state staff.
 NAV_ENTRIES += [
-    NavEntry(_("Access log"), "access_log", allowed=_may_review_access_log),
+    NavEntry(_("Access log"), "reports:access_log", allowed=_may_review_access_log),
 ]
 
 

@@ -16,7 +16,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("accounts.urls")),
-    path("", include("accounts.twofactor")),
     path("", include("organisations.urls")),
     path("", include("reports.urls")),
     path("articulations/", include("articulations.urls")),

@@ -3,6 +3,7 @@ import os
 import pytest
 
 from tests.factories import TEST_PASSWORD
+from tests.world import Place, build_place, freeze_today, school_year
 
 
 def pytest_collection_modifyitems(config, items):
@@ -29,6 +30,33 @@ def _empty_cache():
 @pytest.fixture
 def password():
     return TEST_PASSWORD
+
+
+# --- the shared world (tests/world.py) ---------------------------------------------------------
+
+
+@pytest.fixture
+def today(monkeypatch):
+    """Today is 1 December 2026 (tests.world.TODAY), inside the 2026-27 school year."""
+    return freeze_today(monkeypatch)
+
+
+@pytest.fixture
+def year(db):
+    """The 2026-27 school year (the factories' default year)."""
+    return school_year(2026)
+
+
+@pytest.fixture
+def here(year, today) -> Place:
+    """Our consortium: a class of three registered students, staff in every role."""
+    return build_place(year, name="Cascade")
+
+
+@pytest.fixture
+def there(year, today) -> Place:
+    """Another consortium: its records are outside every scope of `here`'s staff."""
+    return build_place(year, name="Desert", students=1)
 
 
 # CI runs the suite with every service present and SERS_NO_SKIPS=1 (see .ci/run): there a

@@ -15,7 +15,7 @@ from articulations.models import (
     TeacherQualification,
 )
 from enrollment.models import Enrollment, EnrollmentStatusChange, Fee, Section, StudentProfile
-from enrollment.services import generate_sers_id
+from enrollment.services.signup import generate_sers_id
 from organisations.models import (
     AcademicYear,
     CareerCluster,

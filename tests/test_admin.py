@@ -35,7 +35,7 @@ from enrollment.models import (
     StudentMerge,
     StudentProfile,
 )
-from enrollment.services import enrollment_change_status
+from enrollment.services.transitions import enrollment_change_status
 from organisations.models import (
     AcademicYear,
     CareerCluster,

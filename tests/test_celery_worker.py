@@ -134,7 +134,7 @@ def run_in_worker(worker, task, *args):
 
 def test_worker_sends_the_welcome_email_once(worker):
     user = UserFactory(email="worker-test@example.org", first_name="Ada")
-    subject = " ".join(render_to_string("emails/welcome_subject.txt").split())
+    subject = " ".join(render_to_string("accounts/emails/welcome_subject.txt").split())
 
     assert run_in_worker(worker, send_welcome_email, user.pk) is True
 

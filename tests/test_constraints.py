@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import Role, RoleMembership, User
 from articulations.models import CollegeCourse, HighSchoolCourse
 from enrollment.models import Enrollment, Fee, StudentProfile
-from enrollment.services import enrollment_change_status
+from enrollment.services.transitions import enrollment_change_status
 from organisations.models import AcademicYear, ConsortiumPolicy
 from tests import factories as f
 

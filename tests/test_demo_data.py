@@ -7,13 +7,20 @@ from datetime import date
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
+from django.db import models
 from django.db.models import Count
+from django.test.utils import isolate_apps
 from django.utils import timezone
 
 from accounts.models import Role, RoleMembership, User
 from articulations.models import Articulation
-from demo.demo_data import ADMIN_EMAIL, CONSORTIA, DEMO_DOMAIN, DEMO_PASSWORD, delete_demo_data
+from demo.build import build_demo_data
+from demo.catalog import CONSORTIA
+from demo.cleanup import delete_demo_data
+from demo.constants import ADMIN_EMAIL, DEMO_DOMAIN, DEMO_PASSWORD, MIN_STUDENTS
+from demo.rows import Table
 from enrollment.models import (
     Enrollment,
     EnrollmentStatus,
@@ -22,7 +29,8 @@ from enrollment.models import (
     Section,
     StudentProfile,
 )
-from enrollment.services import ALLOWED_TRANSITIONS, sers_id_is_valid
+from enrollment.services.signup import sers_id_is_valid
+from enrollment.services.transitions import ALLOWED_TRANSITIONS
 from organisations.grades import meets_minimum
 from organisations.models import AcademicYear, ConsortiumPolicy, HighSchool
 from organisations.selectors import academic_year_current
@@ -326,3 +334,66 @@ def test_default_small_build_is_fast(demo):
     assert time.perf_counter() - start < 30
     assert StudentProfile.objects.count() >= 300
     assert not birth_dates_in(out.getvalue())
+
+
+def test_rows_are_written_in_every_column_of_their_model(demo):
+    """No column list is kept by hand: every table is written in all of its model's
+    concrete fields, in order, leaving out only a primary key the database assigns; the
+    fields the demo leaves out get their model default."""
+    delete_demo_data()
+    result = build_demo_data(students_per_year=MIN_STUDENTS, seed=SEED)
+    assert set(result.columns) == set(result.counts)
+    assert {"consortia.User", "enrollment.Enrollment", "enrollment.Fee"} <= set(result.columns)
+    for label, columns in result.columns.items():
+        model = apps.get_model(label)
+        fields = [f.attname for f in model._meta.concrete_fields]
+        pk = model._meta.pk
+        if pk.attname not in columns:
+            assert isinstance(pk, models.AutoField), label
+            fields.remove(pk.attname)
+        assert columns == tuple(fields), label
+    kind = EnrollmentStatusChange._meta.get_field("kind").default
+    assert set(EnrollmentStatusChange.objects.values_list("kind", flat=True)) == {kind}
+    language = StudentProfile._meta.get_field("language").default
+    assert set(StudentProfile.objects.values_list("language", flat=True)) == {language}
+
+
+@isolate_apps("demo")
+def test_a_new_field_gets_its_default_and_a_required_one_fails_loudly():
+    class Probe(models.Model):
+        name = models.CharField(max_length=20)
+        kind = models.CharField(max_length=20, default="plain")  # added later, with a default
+        note = models.TextField(null=True)
+        tags = models.JSONField(default=list)  # made for each row
+        added = models.DateTimeField(auto_now_add=True)
+
+        class Meta:
+            app_label = "demo"
+
+        def __str__(self):
+            return self.name
+
+    class Stricter(models.Model):
+        name = models.CharField(max_length=20)
+        code = models.CharField(max_length=5)  # added later, required, no default
+
+        class Meta:
+            app_label = "demo"
+
+        def __str__(self):
+            return self.name
+
+    table = Table(Probe)
+    assert table.columns == ("id", "name", "kind", "note", "tags", "added")
+    first, second = table.row(id=1, name="a"), table.row(id=2, name="b", added=None)
+    assert first[:5] == (1, "a", "plain", None, [])
+    assert first[4] is not second[4]
+    assert first[5] <= timezone.now()
+    without_pk = Table(Probe, pk=False).row(name="a", kind="odd", added=None)
+    assert without_pk == ("a", "odd", None, [], None)
+    with pytest.raises(TypeError, match=r"Table\(demo\.Stricter\).*missing.*'code'"):
+        Table(Stricter).row(id=1, name="a")
+    with pytest.raises(TypeError, match=r"missing.*'id'"):
+        table.row(name="a")  # the primary key is handed out in advance: required too
+    with pytest.raises(TypeError, match=r"unexpected.*'colour'"):
+        table.row(id=1, name="a", colour="red")

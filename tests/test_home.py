@@ -6,9 +6,8 @@ from django.urls import reverse
 
 from accounts.models import Role
 from enrollment.models import EnrollmentStatus as S
-from enrollment.services import enrollment_change_status
+from enrollment.services.transitions import enrollment_change_status
 from tests.factories import (
-    AcademicYearFactory,
     ArticulationFactory,
     EnrollmentFactory,
     FeeFactory,
@@ -21,17 +20,9 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def year():
-    # The factories' default year; make it the current one whatever today is.
-    return AcademicYearFactory()
-
-
 @pytest.fixture(autouse=True)
-def _today_in_year(monkeypatch, year):
-    monkeypatch.setattr(
-        "organisations.selectors.timezone.localdate", lambda: year.start_date.replace(month=12)
-    )
+def _today(today, year):
+    """The factories' default year (2026-27, the `year` fixture) is the current one."""
 
 
 def _numbers(response):
@@ -45,7 +36,7 @@ def test_visitor_sees_the_landing_page_and_a_sign_in_link(client):
     response = client.get(reverse("home"))
     assert response.status_code == 200
     assert b"Career and Technical Education Dual Credit" in response.content
-    assert reverse("login").encode() in response.content
+    assert reverse("accounts:login").encode() in response.content
     assert response.context["panels"] == []
 
 
@@ -142,11 +133,11 @@ def test_home_query_count_does_not_grow_with_the_data(client, year, django_asser
 def test_login_and_logout(client, password):
     user = UserFactory(email="teacher@example.org")
     response = client.post(
-        reverse("login"), {"username": "Teacher@Example.org", "password": password}
+        reverse("accounts:login"), {"username": "Teacher@Example.org", "password": password}
     )
     assert response.status_code == 302
     assert response.url == reverse("home")
-    response = client.post(reverse("logout"))
+    response = client.post(reverse("accounts:logout"))
     assert response.status_code == 302
     assert "_auth_user_id" not in client.session
     assert user.pk
@@ -154,7 +145,9 @@ def test_login_and_logout(client, password):
 
 def test_login_with_a_wrong_password_shows_a_message(client):
     UserFactory(email="someone@example.org")
-    response = client.post(reverse("login"), {"username": "someone@example.org", "password": "x"})
+    response = client.post(
+        reverse("accounts:login"), {"username": "someone@example.org", "password": "x"}
+    )
     assert response.status_code == 200
     assert b"correct email address and password" in response.content
 
@@ -162,7 +155,7 @@ def test_login_with_a_wrong_password_shows_a_message(client):
 def test_password_reset_sends_a_link_through_the_task(client, django_capture_on_commit_callbacks):
     user = UserFactory(email="reset@example.org")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("password_reset"), {"email": "reset@example.org"})
+        response = client.post(reverse("accounts:password_reset"), {"email": "reset@example.org"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body
@@ -183,9 +176,9 @@ def test_password_reset_answers_the_same_for_an_unknown_address(
     client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("password_reset"), {"email": "nobody@example.org"})
+        response = client.post(reverse("accounts:password_reset"), {"email": "nobody@example.org"})
     assert response.status_code == 302
-    assert response.url == reverse("password_reset_done")
+    assert response.url == reverse("accounts:password_reset_done")
     assert mail.outbox == []
 
 

@@ -34,7 +34,7 @@ from accounts.permissions import (
 )
 from articulations.models import Articulation
 from enrollment.models import Enrollment, Section, StudentProfile
-from enrollment.services import enrollment_change_status
+from enrollment.services.transitions import enrollment_change_status
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

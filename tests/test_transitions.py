@@ -8,16 +8,18 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from enrollment.models import Enrollment, EnrollmentStatus, EnrollmentStatusChange
-from enrollment.services import (
+from enrollment.services.signup import (
+    generate_sers_id,
+    luhn_check_digit,
+    sers_id_is_valid,
+    student_profile_create,
+)
+from enrollment.services.transitions import (
     ALLOWED_TRANSITIONS,
     REASON_REQUIRED,
     TransitionNotAllowed,
     enrollment_change_status,
     enrollment_status_changed,
-    generate_sers_id,
-    luhn_check_digit,
-    sers_id_is_valid,
-    student_profile_create,
 )
 from organisations.grades import GradeError, GradeScale, meets_minimum, normalize, to_points
 from tests import factories as f
@@ -429,7 +431,7 @@ def test_student_profile_create_retries_on_a_colliding_sers_id(monkeypatch):
     fresh = "987654324"
     assert sers_id_is_valid(fresh)
     ids = iter([taken.sers_id, fresh])
-    monkeypatch.setattr("enrollment.services.generate_sers_id", lambda: next(ids))
+    monkeypatch.setattr("enrollment.services.signup.generate_sers_id", lambda: next(ids))
 
     profile = student_profile_create(
         user=f.UserFactory(),

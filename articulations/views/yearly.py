@@ -18,6 +18,7 @@ from ..forms import ImportForm, RolloverForm
 from ..importers import COLUMNS, template_csv, template_xlsx
 from ..models import RolloverRun
 from ..selectors import rollover_plan, rollover_runs
+from ..terms import TermsContext
 from .public import wants_fragment
 
 MANAGE = Capability.MANAGE_ARTICULATIONS
@@ -157,7 +158,7 @@ def import_template(request, fmt: str):
     access = access_for(request.user)
     access.require(MANAGE)
     consortium = Consortium.objects.filter(pk__in=access.consortium_ids).order_by("name").first()
-    context = services.TermsContext.load(consortium.pk) if consortium else None
+    context = TermsContext.load(consortium.pk) if consortium else None
     if fmt == "xlsx":
         response = HttpResponse(
             template_xlsx(context=context),

@@ -1,41 +1,29 @@
-"""A small consortium with people in every articulation role, and helpers to build on it."""
+"""A small consortium with people in every articulation role, and helpers to build on it.
+Built with tests/world.py (`year` and `today` come from tests/conftest.py)."""
 
-import datetime
 from dataclasses import dataclass
 
 import pytest
 
-from accounts.models import Role, RoleMembership, User
+from accounts.models import Role, User
 from articulations.models import Articulation, ArticulationStatusChange, CollegeCourse
 from organisations.models import AcademicYear, College, Consortium, District, HighSchool
 from tests.factories import (
-    AcademicYearFactory,
-    ArticulationFactory,
     CollegeCourseFactory,
     CollegeFactory,
     ConsortiumFactory,
     DistrictFactory,
     HighSchoolCourseFactory,
     HighSchoolFactory,
-    TeacherQualificationFactory,
-    UserFactory,
     cluster,
     make_staff,
 )
-
-TODAY = datetime.date(2026, 12, 1)
+from tests.world import add_agreement, add_skills_center, add_teacher, school_year
 
 
 @pytest.fixture(autouse=True)
-def _today(monkeypatch):
+def _today(today):
     """Every test runs on 1 December 2026, inside school year 2026-27."""
-    monkeypatch.setattr("django.utils.timezone.localdate", lambda *args, **kwargs: TODAY)
-
-
-def make_teacher(school: HighSchool, **fields) -> User:
-    user = UserFactory(**fields)
-    RoleMembership.objects.create(user=user, role=Role.TEACHER, high_school=school)
-    return user
 
 
 @dataclass
@@ -58,33 +46,32 @@ class World:
     teacher: User
     active: Articulation
 
-    def articulation(self, **fields) -> Articulation:
-        """An agreement of this consortium at `school`, valid this year, with `teacher`."""
-        status = fields.pop("status", Articulation.Status.ACTIVE)
-        schools = fields.pop("schools", [self.school])
-        teachers = fields.pop("teachers", [self.teacher])
-        college = fields.pop("college", self.college)
-        courses = fields.pop("college_courses", None) or [CollegeCourseFactory(college=college)]
-        articulation = ArticulationFactory(
-            consortium=self.consortium,
-            college=college,
-            status=status,
-            college_courses=courses,
-            valid_years=fields.pop("valid_years", [self.year]),
-            high_school_course=fields.pop("high_school_course", None)
-            or HighSchoolCourseFactory(consortium=self.consortium),
+    def articulation(
+        self,
+        *,
+        college=None,
+        college_courses=None,
+        valid_years=None,
+        schools=None,
+        teachers=None,
+        **fields,
+    ) -> Articulation:
+        """An agreement of this consortium (active unless `status` says otherwise) at
+        `school`, valid this year, with `teacher`, and a new college course."""
+        return add_agreement(
+            self.consortium,
+            college or self.college,
+            [self.year] if valid_years is None else valid_years,
+            courses=college_courses,
+            schools=[self.school] if schools is None else schools,
+            teachers=[self.teacher] if teachers is None else teachers,
             **fields,
         )
-        articulation.high_schools.add(*schools)
-        for teacher in teachers:
-            TeacherQualificationFactory(articulation=articulation, teacher=teacher)
-        return articulation
 
 
 @pytest.fixture
-def world(db) -> World:
-    year = AcademicYearFactory(start_year=2026)
-    last_year = AcademicYearFactory(start_year=2025)
+def world(year) -> World:
+    last_year = school_year(2025)
     consortium = ConsortiumFactory(name="Cascade Consortium", contact_name="Pat Office")
     college = CollegeFactory(consortium=consortium, name="Cascade College", code="CASC")
     other_college = CollegeFactory(consortium=consortium, name="Valley College", code="VALC")
@@ -92,17 +79,16 @@ def world(db) -> World:
     other_district = DistrictFactory(consortium=consortium, name="South District")
     school = HighSchoolFactory(district=district, name="North High", code="NH001")
     other_school = HighSchoolFactory(district=other_district, name="South High", code="SH001")
-    skills_center = HighSchoolFactory(
-        district=district,
+    skills_center = add_skills_center(
+        district,
+        serves=[district, other_district],
         name="Tri-County Skills Center",
         code="SC001",
-        kind=HighSchool.Kind.SKILLS_CENTER,
     )
-    skills_center.served_districts.add(district, other_district)
     course = CollegeCourseFactory(
         college=college, prefix="ACCT", number="101", title="Principles of Accounting"
     )
-    teacher = make_teacher(school, first_name="Tess", last_name="Teacher")
+    teacher = add_teacher(school, first_name="Tess", last_name="Teacher")
     w = World(
         consortium=consortium,
         college=college,

@@ -10,8 +10,9 @@ from articulations import services
 from articulations.models import Articulation, ArticulationStatusChange, TeacherQualification
 from enrollment.models import Section
 from tests.factories import CollegeCourseFactory, SectionFactory, make_staff
+from tests.world import add_teacher
 
-from .conftest import history, make_teacher
+from .conftest import history
 
 pytestmark = pytest.mark.django_db
 S = Articulation.Status
@@ -274,7 +275,7 @@ def test_terms_are_checked_against_the_consortium(world):
         high_school_ids=frozenset({world.school.pk, 999999}),
         college_course_ids=frozenset({other_course.pk}),
         valid_year_ids=frozenset(),
-        teacher_ids=frozenset({make_teacher(world.other_school).pk}),
+        teacher_ids=frozenset({add_teacher(world.other_school).pk}),
     )
     with pytest.raises(ValidationError) as error:
         services.articulation_create(
@@ -309,14 +310,14 @@ def test_a_chosen_agreement_number_must_be_new(world):
 
 
 def test_adding_and_removing_qualified_teachers(world):
-    colleague = make_teacher(world.school)
+    colleague = add_teacher(world.school)
     assert services.articulation_add_teacher(
         articulation_id=world.active.pk, teacher_id=colleague.pk, actor=world.admin
     )
     assert not services.articulation_add_teacher(
         articulation_id=world.active.pk, teacher_id=colleague.pk, actor=world.admin
     )
-    elsewhere = make_teacher(world.other_school)
+    elsewhere = add_teacher(world.other_school)
     with pytest.raises(ValidationError):
         services.articulation_add_teacher(
             articulation_id=world.active.pk, teacher_id=elsewhere.pk, actor=world.admin

@@ -7,8 +7,9 @@ from django.urls import reverse
 from accounts.models import Role
 from articulations.models import Articulation, ArticulationStatusChange, CollegeCourse
 from tests.factories import ArticulationFactory, CollegeCourseFactory, make_staff
+from tests.world import add_teacher
 
-from .conftest import history, make_teacher
+from .conftest import history
 
 pytestmark = pytest.mark.django_db
 S = Articulation.Status
@@ -21,7 +22,7 @@ def url(name, *args):
 
 def assert_login_redirect(response):
     assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert response.url.startswith(reverse("accounts:login"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -77,7 +78,7 @@ def test_list_query_count_does_not_grow(client, world, django_assert_max_num_que
 
 def test_public_teacher_names_setting(client, world):
     client.force_login(world.admin)
-    target = reverse("consortium_public_settings", args=[world.consortium.pk])
+    target = reverse("organisations:consortium_public_settings", args=[world.consortium.pk])
     response = client.post(target, {"show_teacher_names_publicly": "on", "next": LIST})
     assert response.status_code == 302
     assert response.url == LIST
@@ -89,7 +90,7 @@ def test_public_teacher_names_setting(client, world):
 
 
 def test_public_teacher_names_setting_access(client, world, outsider_admin):
-    target = reverse("consortium_public_settings", args=[world.consortium.pk])
+    target = reverse("organisations:consortium_public_settings", args=[world.consortium.pk])
     assert_login_redirect(client.post(target))
     client.force_login(world.approver)
     assert client.post(target).status_code == 403
@@ -140,7 +141,7 @@ def test_detail_query_count_does_not_grow(client, world, django_assert_max_num_q
     with django_assert_max_num_queries(20) as few:
         client.get(target)
     for _ in range(5):
-        world.active.qualifications.create(teacher=make_teacher(world.school))
+        world.active.qualifications.create(teacher=add_teacher(world.school))
         ArticulationStatusChange.objects.create(
             articulation=world.active, from_status="approved", to_status="active"
         )
@@ -332,7 +333,7 @@ def test_discard_view(client, world, outsider_admin):
 
 
 def test_teachers_page_adds_and_removes(client, world):
-    colleague = make_teacher(world.school, first_name="Cole")
+    colleague = add_teacher(world.school, first_name="Cole")
     client.force_login(world.admin)
     target = url("manage_teachers", world.active.pk)
     response = client.get(target)

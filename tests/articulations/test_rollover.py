@@ -10,8 +10,9 @@ from articulations.models import Articulation, ArticulationStatusChange, Rollove
 from articulations.selectors import rollover_plan
 from organisations.models import AcademicYear
 from tests.factories import AcademicYearFactory
+from tests.world import add_teacher
 
-from .conftest import history, make_teacher
+from .conftest import history
 
 pytestmark = pytest.mark.django_db
 S = Articulation.Status
@@ -21,8 +22,8 @@ ROLLOVER = reverse("articulations:rollover")
 @pytest.fixture
 def mixed(world):
     """One agreement for every outcome of a roll-over from 2026-27."""
-    invited = make_teacher(world.school, is_active=False)
-    elsewhere = make_teacher(world.other_school)
+    invited = add_teacher(world.school, is_active=False)
+    elsewhere = add_teacher(world.other_school)
     return {
         "renews": world.active,
         "not_renewing": world.articulation(renew_each_year=False),
@@ -235,6 +236,6 @@ def test_preview_query_count_does_not_grow(client, world, django_assert_max_num_
     with django_assert_max_num_queries(24) as few:
         client.get(ROLLOVER)
     for _ in range(10):
-        world.articulation(teachers=[make_teacher(world.school)])
+        world.articulation(teachers=[add_teacher(world.school)])
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(ROLLOVER)

@@ -17,8 +17,7 @@ from tests.factories import (
     cluster,
     make_staff,
 )
-
-from .conftest import make_teacher
+from tests.world import add_teacher
 
 pytestmark = pytest.mark.django_db
 S = Articulation.Status
@@ -201,7 +200,7 @@ def test_detail_hides_teacher_names_unless_the_consortium_allows_them(client, wo
 
 
 def test_detail_lists_only_schools_with_an_active_teacher(client, world):
-    invited = make_teacher(world.other_school, is_active=False)
+    invited = add_teacher(world.other_school, is_active=False)
     articulation = world.articulation(
         schools=[world.school, world.other_school], teachers=[world.teacher, invited]
     )
@@ -238,7 +237,7 @@ def test_detail_query_count_is_bounded(client, world, django_assert_max_num_quer
     with django_assert_max_num_queries(10) as few:
         client.get(url)
     for _ in range(5):
-        world.active.qualifications.create(teacher=make_teacher(world.school))
+        world.active.qualifications.create(teacher=add_teacher(world.school))
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(url)
 
@@ -269,7 +268,7 @@ def test_catalog_lists_the_school_classes_of_the_year_by_cluster(client, world):
 def test_catalog_names_teachers_at_that_school_when_allowed(client, world):
     world.consortium.show_teacher_names_publicly = True
     world.consortium.save()
-    other = make_teacher(world.other_school, first_name="Olga", last_name="Other")
+    other = add_teacher(world.other_school, first_name="Olga", last_name="Other")
     world.active.high_schools.add(world.other_school)
     world.active.qualifications.create(teacher=other)
     content = client.get(reverse("articulations:catalog", args=[world.school.pk])).content

@@ -47,8 +47,8 @@ def test_every_response_has_its_own_nonce_and_menu(client, world):
     client.force_login(world.teacher)
     _, signed_in = queries(client)
     assert "Accounting 1" in signed_in
-    assert reverse("logout") in signed_in
-    assert reverse("logout") not in one
+    assert reverse("accounts:logout") in signed_in
+    assert reverse("accounts:logout") not in one
 
 
 def test_a_new_active_agreement_shows_at_once(client, world):

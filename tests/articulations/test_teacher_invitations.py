@@ -66,7 +66,7 @@ def test_activation_sets_the_password_and_turns_the_account_active(
         },
     )
     assert response.status_code == 302
-    assert response.url == reverse("login")
+    assert response.url == reverse("accounts:login")
     teacher.refresh_from_db()
     assert teacher.is_active
     assert teacher.check_password("a-long-teacher-passphrase")
@@ -111,7 +111,7 @@ def test_resending_gives_a_new_link(client, world, django_capture_on_commit_call
     with django_capture_on_commit_callbacks(execute=True):
         teacher = invite(world)
     client.force_login(world.admin)
-    target = reverse("teacher_invitation_resend", args=[teacher.pk])
+    target = reverse("organisations:teacher_invitation_resend", args=[teacher.pk])
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(target, {"next": "/articulations/manage/"})
     assert response.url == "/articulations/manage/"
@@ -121,7 +121,7 @@ def test_resending_gives_a_new_link(client, world, django_capture_on_commit_call
 def test_resend_access(client, world, outsider_admin, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         teacher = invite(world)
-    target = reverse("teacher_invitation_resend", args=[teacher.pk])
+    target = reverse("organisations:teacher_invitation_resend", args=[teacher.pk])
     assert client.post(target).status_code == 302  # to the login page
     client.force_login(world.approver)
     assert client.post(target).status_code == 403
@@ -129,7 +129,7 @@ def test_resend_access(client, world, outsider_admin, django_capture_on_commit_c
     assert client.post(target).status_code == 404
     client.force_login(world.admin)
     response = client.post(
-        reverse("teacher_invitation_resend", args=[world.teacher.pk]), follow=True
+        reverse("organisations:teacher_invitation_resend", args=[world.teacher.pk]), follow=True
     )
     assert b"already active" in response.content
     assert len(mail.outbox) == 1

@@ -172,13 +172,13 @@ def any_page(request, browser, live_server, django_db_serialized_rollback):
 
 def log_in(page, user, password: str = TEST_PASSWORD, *, next_url: str | None = None):
     """Sign `user` in with the login form; returns the page where the login landed."""
-    url = reverse("login") + (f"?next={next_url}" if next_url else "")
+    url = reverse("accounts:login") + (f"?next={next_url}" if next_url else "")
     page.goto(url)
     page.locator("input[name=username]").fill(user.email)
     page.locator("input[name=password]").fill(password)
     with page.expect_navigation():
         page.locator("form:has(input[name=password]) [type=submit]").first.click()
-    login_path = reverse("login")
+    login_path = reverse("accounts:login")
     if page.url.split("?")[0].endswith(login_path):
         raise AssertionError(f"login failed for {user.email}: still on {page.url}")
     return page

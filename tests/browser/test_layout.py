@@ -13,7 +13,7 @@ def path_of(page) -> str:
     return "/" + page.url.split("://", 1)[1].split("/", 1)[1].split("?")[0].split("#")[0]
 
 
-@pytest.mark.parametrize("url_name", ["home", "login"])
+@pytest.mark.parametrize("url_name", ["home", "accounts:login"])
 def test_anonymous_pages_pass_axe(any_page, url_name):
     response = any_page.goto(reverse(url_name))
     assert response.status == 200
@@ -55,19 +55,19 @@ def test_login_with_a_valid_user_reaches_the_home_page(any_page, login, password
     user = UserFactory(email="browser-user@example.org", first_name="Grace")
     login(any_page, user, password)
     assert path_of(any_page) == reverse("home")
-    assert any_page.locator(f"form[action='{reverse('logout')}']").count() == 1
+    assert any_page.locator(f"form[action='{reverse('accounts:logout')}']").count() == 1
     assert any_page.js_errors == []
 
 
 def test_login_with_a_wrong_password_stays_on_the_login_page(page):
     user = UserFactory(email="browser-wrong@example.org")
-    page.goto(reverse("login"))
+    page.goto(reverse("accounts:login"))
     page.locator("input[name=username]").fill(user.email)
     page.locator("input[name=password]").fill("not-the-password")
     with page.expect_navigation():
         page.locator("form:has(input[name=password]) [type=submit]").first.click()
-    assert path_of(page) == reverse("login")
-    assert page.locator(f"form[action='{reverse('logout')}']").count() == 0
+    assert path_of(page) == reverse("accounts:login")
+    assert page.locator(f"form[action='{reverse('accounts:logout')}']").count() == 0
     axe_check(page)
 
 
@@ -78,16 +78,16 @@ def test_signed_in_home_passes_axe(page, login, password):
 
 def test_logout(page, login, password):
     login(page, UserFactory(email="browser-logout@example.org", first_name="Edsger"), password)
-    logout_form = page.locator(f"form[action='{reverse('logout')}']")
+    logout_form = page.locator(f"form[action='{reverse('accounts:logout')}']")
     submit = logout_form.locator("[type=submit]")
     if not submit.is_visible():
         # The sign-out button sits in the user menu: open it.
         page.locator("header .dropdown-toggle").first.click()
     with page.expect_navigation():
         submit.click()
-    assert page.locator(f"form[action='{reverse('logout')}']").count() == 0
-    assert page.locator(f"a[href='{reverse('login')}']").first.is_visible()
+    assert page.locator(f"form[action='{reverse('accounts:logout')}']").count() == 0
+    assert page.locator(f"a[href='{reverse('accounts:login')}']").first.is_visible()
 
     # The session is gone: a fresh load is still anonymous.
     page.goto(reverse("home"))
-    assert page.locator(f"form[action='{reverse('logout')}']").count() == 0
+    assert page.locator(f"form[action='{reverse('accounts:logout')}']").count() == 0

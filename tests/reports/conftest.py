@@ -1,5 +1,6 @@
-"""Fixtures for the reports tests: a college with enrollments at every step, and a real
-Celery worker (for the tests marked redis and postgres)."""
+"""Fixtures for the reports tests: a college with enrollments at every step (built with
+tests/world.py; `year` and `today` come from tests/conftest.py), and a real Celery worker
+(for the tests marked redis and postgres)."""
 
 import datetime
 import os
@@ -16,25 +17,14 @@ import pytest
 from django.db import connection
 
 from accounts.models import Role
-from enrollment.models import EnrollmentStatus as S
-from enrollment.services import enrollment_change_status
 from sers.celery import app
-
-# The browser fixtures (Playwright + chromium) for test_browser.py, from their own conftest.
-from tests.browser.conftest import any_page, browser, login, page, phone_page  # noqa: F401
-from tests.factories import (
-    AcademicYearFactory,
-    ArticulationFactory,
-    CollegeCourseFactory,
-    CollegeFactory,
-    EnrollmentFactory,
-    FeeFactory,
-    SectionFactory,
-    StudentProfileFactory,
-    make_staff,
-)
+from tests.factories import CollegeCourseFactory, CollegeFactory, make_staff
+from tests.world import add_agreement, add_enrollment, add_section, add_student, advance, waive_fee
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+# The day the credits these tests transcribe were posted: after the school year's end,
+# with no college student id (advance(..., transcribed_on=POSTED, college_student_id=None)).
+POSTED = datetime.date(2027, 7, 1)
 
 
 @pytest.fixture(autouse=True)
@@ -43,57 +33,14 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-@pytest.fixture
-def year():
-    return AcademicYearFactory(start_year=2026)
-
-
 @pytest.fixture(autouse=True)
-def _today_in_year(monkeypatch):
-    # The factories' default year (2026-27) is the current one, whatever today is.
-    monkeypatch.setattr(
-        "organisations.selectors.timezone.localdate", lambda: datetime.date(2026, 12, 1)
-    )
-
-
-def advance(enrollment, *, grade: str = "A", to: str = S.ATTAINED, **extra):
-    """Take an enrollment through confirmed and graded to `to`, as the teacher would."""
-    teacher = enrollment.section.teacher
-    enrollment_change_status(enrollment_id=enrollment.pk, to_status=S.CONFIRMED, actor=teacher)
-    enrollment_change_status(
-        enrollment_id=enrollment.pk, to_status=S.GRADED, grade=grade, actor=teacher
-    )
-    if to in (S.ATTAINED, S.NOT_ATTAINED, S.TRANSCRIBED):
-        enrollment_change_status(
-            enrollment_id=enrollment.pk,
-            to_status=S.NOT_ATTAINED if to == S.NOT_ATTAINED else S.ATTAINED,
-            actor=teacher,
-        )
-    if to == S.TRANSCRIBED:
-        enrollment_change_status(
-            enrollment_id=enrollment.pk,
-            to_status=S.TRANSCRIBED,
-            actor=teacher,
-            transcribed_on=datetime.date(2027, 7, 1),
-            **extra,
-        )
-    enrollment.refresh_from_db()
-    return enrollment
-
-
-def waive_fee(enrollment):
-    section = enrollment.section
-    return FeeFactory(
-        student=enrollment.student,
-        consortium=section.articulation.consortium,
-        academic_year=section.academic_year,
-        status="waived",
-        waiver_reason="Financial hardship",
-    )
+def _today(today):
+    """The factories' default year (2026-27) is the current one."""
 
 
 class College:
-    """A college with one agreement (two college courses) and a class in the year."""
+    """A college (of a consortium of its own) with one agreement of two college courses
+    and a class of it in the year, at a school and with a teacher of its own."""
 
     def __init__(self, year):
         self.year = year
@@ -115,19 +62,16 @@ class College:
                 credits=Decimal("3.0"),
             ),
         ]
-        self.articulation = ArticulationFactory(
-            consortium=self.consortium,
-            college=self.college,
-            college_courses=self.courses,
-            valid_years=[year],
+        self.articulation = add_agreement(
+            self.consortium, self.college, [year], courses=self.courses
         )
-        self.section = SectionFactory(articulation=self.articulation, academic_year=year)
+        self.section = add_section(self.articulation, year=year)
         self.registrar = make_staff(Role.REGISTRAR, self.college)
 
     def eligible(self, *, section=None, grade="A", **student_fields):
-        """An enrollment ready to transcribe: attained, fee waived, email verified."""
-        student = StudentProfileFactory(**student_fields)
-        enrollment = EnrollmentFactory(student=student, section=section or self.section)
+        """An enrollment ready to transcribe: attained, fee waived, email verified. The
+        student (add_student: `student_fields`) is at a school of their own."""
+        enrollment = add_enrollment(add_student(**student_fields), section or self.section)
         advance(enrollment, grade=grade)
         waive_fee(enrollment)
         return enrollment

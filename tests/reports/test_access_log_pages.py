@@ -95,14 +95,14 @@ def page_entries(response) -> list[int]:
 
 def assert_login_redirect(response):
     assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert response.url.startswith(reverse("accounts:login"))
 
 
 def staff_urls(side):
     return [
-        reverse("access_log"),
-        reverse("access_log_student", args=[side.student.pk]),
-        reverse("access_log_staff", args=[side.teacher.pk]),
+        reverse("reports:access_log"),
+        reverse("reports:access_log_student", args=[side.student.pk]),
+        reverse("reports:access_log_staff", args=[side.teacher.pk]),
     ]
 
 
@@ -110,7 +110,7 @@ def staff_urls(side):
 
 
 def test_anonymous_is_sent_to_sign_in(client, a):
-    for url in [*staff_urls(a), reverse("record_views")]:
+    for url in [*staff_urls(a), reverse("reports:record_views")]:
         assert_login_redirect(client.get(url))
 
 
@@ -125,24 +125,24 @@ def test_other_roles_may_not_review_the_log(client, a, who):
 def test_staff_without_a_student_record_have_no_record_views_page(client, a, state):
     for user in (a.admin, a.teacher, state):
         client.force_login(user)
-        assert client.get(reverse("record_views")).status_code == 403
+        assert client.get(reverse("reports:record_views")).status_code == 403
 
 
 def test_outsider_student_and_staff_member_are_not_found(client, a, b):
     client.force_login(a.admin)
-    assert client.get(reverse("access_log_student", args=[b.student.pk])).status_code == 404
-    assert client.get(reverse("access_log_staff", args=[b.teacher.pk])).status_code == 404
-    assert client.get(reverse("access_log_staff", args=[b.admin.pk])).status_code == 404
-    assert client.get(reverse("access_log_student", args=[999999])).status_code == 404
+    assert client.get(reverse("reports:access_log_student", args=[b.student.pk])).status_code == 404
+    assert client.get(reverse("reports:access_log_staff", args=[b.teacher.pk])).status_code == 404
+    assert client.get(reverse("reports:access_log_staff", args=[b.admin.pk])).status_code == 404
+    assert client.get(reverse("reports:access_log_student", args=[999999])).status_code == 404
     # The 404 writes nothing to the log.
     assert not AccessLogEntry.objects.filter(what__startswith=REVIEW).exists()
 
 
 def test_state_staff_reach_every_student_and_user(client, a, b, state):
     client.force_login(state)
-    assert client.get(reverse("access_log_student", args=[b.student.pk])).status_code == 200
-    assert client.get(reverse("access_log_staff", args=[b.registrar.pk])).status_code == 200
-    assert client.get(reverse("access_log_staff", args=[a.admin.pk])).status_code == 200
+    assert client.get(reverse("reports:access_log_student", args=[b.student.pk])).status_code == 200
+    assert client.get(reverse("reports:access_log_staff", args=[b.registrar.pk])).status_code == 200
+    assert client.get(reverse("reports:access_log_staff", args=[a.admin.pk])).status_code == 200
 
 
 def test_pages_are_read_only(client, a):
@@ -184,7 +184,7 @@ def test_consortium_admin_sees_only_entries_about_their_students_newest_first(cl
     elsewhere = log(b.teacher, [b.student])
     client.force_login(a.admin)
 
-    response = client.get(reverse("access_log"))
+    response = client.get(reverse("reports:access_log"))
 
     assert response.status_code == 200
     assert page_entries(response) == [new.pk, old.pk]
@@ -204,7 +204,7 @@ def test_a_shared_entry_shows_only_the_admins_own_students(client, a, b):
     both = log(a.registrar, [a.student, b.student], what="statewide export")
     client.force_login(a.admin)
 
-    response = client.get(reverse("access_log"))
+    response = client.get(reverse("reports:access_log"))
 
     assert page_entries(response) == [both.pk]
     html = response.content.decode()
@@ -219,14 +219,14 @@ def test_state_staff_see_every_entry_and_every_student(client, a, b, state):
     second = log(b.teacher, [b.student])
     client.force_login(state)
 
-    response = client.get(reverse("access_log"))
+    response = client.get(reverse("reports:access_log"))
 
     assert set(page_entries(response)) == {first.pk, second.pk}
     html = response.content.decode()
     assert a.student.sers_id in html
     assert b.student.sers_id in html
     # Actors link to their own page.
-    assert reverse("access_log_staff", args=[b.teacher.pk]) in html
+    assert reverse("reports:access_log_staff", args=[b.teacher.pk]) in html
 
 
 def test_actors_outside_the_admins_scope_are_not_linked(client, a, state):
@@ -234,11 +234,11 @@ def test_actors_outside_the_admins_scope_are_not_linked(client, a, state):
     log(a.teacher, [a.student])
     client.force_login(a.admin)
 
-    html = client.get(reverse("access_log")).content.decode()
+    html = client.get(reverse("reports:access_log")).content.decode()
 
     assert "Stella State" in html
-    assert reverse("access_log_staff", args=[state.pk]) not in html
-    assert reverse("access_log_staff", args=[a.teacher.pk]) in html
+    assert reverse("reports:access_log_staff", args=[state.pk]) not in html
+    assert reverse("reports:access_log_staff", args=[a.teacher.pk]) in html
 
 
 def test_many_students_in_one_entry_show_a_few_and_a_count(client, a):
@@ -246,7 +246,7 @@ def test_many_students_in_one_entry_show_a_few_and_a_count(client, a):
     log(a.registrar, students, action="export", what="report job 9")
     client.force_login(a.admin)
 
-    response = client.get(reverse("access_log"))
+    response = client.get(reverse("reports:access_log"))
 
     row = response.context["table"].paginated_rows[0]
     assert len(row.record.shown_links) == STUDENTS_SHOWN
@@ -257,7 +257,7 @@ def test_times_are_local_with_utc_available(client, a):
     log(a.teacher, [a.student], at=datetime.datetime(2026, 11, 2, 18, 5, tzinfo=UTC))
     client.force_login(a.admin)
 
-    html = client.get(reverse("access_log")).content.decode()
+    html = client.get(reverse("reports:access_log")).content.decode()
 
     assert 'datetime="2026-11-02T18:05:00Z"' in html
     assert "2026-11-02 18:05:00 UTC" in html
@@ -288,7 +288,7 @@ def test_an_entry_by_sers_itself_is_shown_as_automatic(client, a, state):
     log(None, [a.student], action="export", what="report job 3")
     client.force_login(state)
 
-    assert "SERS (automatic)" in client.get(reverse("access_log")).content.decode()
+    assert "SERS (automatic)" in client.get(reverse("reports:access_log")).content.decode()
 
 
 # --- filters ---------------------------------------------------------------------------------
@@ -316,7 +316,7 @@ def filtered(a):
 
 
 def _ids(client, **params):
-    response = client.get(reverse("access_log"), params)
+    response = client.get(reverse("reports:access_log"), params)
     assert response.status_code == 200
     return set(page_entries(response)), response
 
@@ -352,7 +352,7 @@ def test_student_filter_by_sers_id_and_not_outside_scope(client, a, b, filtered)
 
 def test_reviews_of_the_log_can_be_left_out(client, a, filtered):
     client.force_login(a.admin)
-    client.get(reverse("access_log"))  # writes a review entry
+    client.get(reverse("reports:access_log"))  # writes a review entry
     review = AccessLogEntry.objects.get(what=REVIEW)
     ids, _response = _ids(client)
     assert review.pk in ids
@@ -386,8 +386,8 @@ def test_pagination(client, a):
     entries = [log(a.teacher, [a.student]) for _ in range(PER_PAGE + 5)]
     client.force_login(a.admin)
 
-    first = client.get(reverse("access_log"))
-    second = client.get(reverse("access_log"), {"page": 2})
+    first = client.get(reverse("reports:access_log"))
+    second = client.get(reverse("reports:access_log"), {"page": 2})
 
     assert len(page_entries(first)) == PER_PAGE
     assert 'aria-label="Result pages"' in first.content.decode()
@@ -395,7 +395,7 @@ def test_pagination(client, a):
     made = {e.pk for e in entries}
     assert len((set(page_entries(first)) | set(page_entries(second))) & made) == len(made)
     for bad in ("abc", "0", "999", "99999999999999999999999"):
-        assert client.get(reverse("access_log"), {"page": bad}).status_code == 200
+        assert client.get(reverse("reports:access_log"), {"page": bad}).status_code == 200
 
 
 def _fill(a, count):
@@ -412,16 +412,16 @@ def test_query_count_does_not_grow_with_the_page(
     user = a.admin if who == "admin" else state
     client.force_login(user)
     _fill(a, 3)
-    client.get(reverse("access_log"))  # warm the session
+    client.get(reverse("reports:access_log"))  # warm the session
     with django_assert_max_num_queries(16) as small:
-        client.get(reverse("access_log"))
+        client.get(reverse("reports:access_log"))
     _fill(a, 40)
     with django_assert_max_num_queries(16) as large:
-        client.get(reverse("access_log"))
+        client.get(reverse("reports:access_log"))
     assert len(large.captured_queries) == len(small.captured_queries)
     for url in (
-        reverse("access_log_student", args=[a.student.pk]),
-        reverse("access_log_staff", args=[a.teacher.pk]),
+        reverse("reports:access_log_student", args=[a.student.pk]),
+        reverse("reports:access_log_staff", args=[a.teacher.pk]),
     ):
         with django_assert_max_num_queries(18):
             assert client.get(url).status_code == 200
@@ -430,9 +430,9 @@ def test_query_count_does_not_grow_with_the_page(
 def test_record_views_query_count(client, a, django_assert_max_num_queries):
     _fill(a, 30)
     client.force_login(a.student.user)
-    client.get(reverse("record_views"))
+    client.get(reverse("reports:record_views"))
     with django_assert_max_num_queries(12):
-        assert client.get(reverse("record_views")).status_code == 200
+        assert client.get(reverse("reports:record_views")).status_code == 200
 
 
 # --- one student, one staff member -----------------------------------------------------------
@@ -444,7 +444,7 @@ def test_student_page_lists_everyone_who_accessed_the_record(client, a, b, state
     not_about_her = log(a.teacher, [a.other_student])
     client.force_login(a.admin)
 
-    response = client.get(reverse("access_log_student", args=[a.student.pk]))
+    response = client.get(reverse("reports:access_log_student", args=[a.student.pk]))
 
     assert response.status_code == 200
     ids = set(page_entries(response))
@@ -461,7 +461,7 @@ def test_staff_page_lists_what_the_person_accessed_in_scope(client, a, b):
     outside = log(a.teacher, [b.student])  # a student of the other consortium
     client.force_login(a.admin)
 
-    response = client.get(reverse("access_log_staff", args=[a.teacher.pk]))
+    response = client.get(reverse("reports:access_log_staff", args=[a.teacher.pk]))
 
     assert response.status_code == 200
     ids = set(page_entries(response))
@@ -478,7 +478,7 @@ def test_reviewing_the_log_writes_an_entry(client, a):
     log(a.teacher, [a.student])
     client.force_login(a.admin)
 
-    client.get(reverse("access_log"))
+    client.get(reverse("reports:access_log"))
 
     review = AccessLogEntry.objects.filter(actor=a.admin).get()
     assert review.what == REVIEW
@@ -491,7 +491,7 @@ def test_reviewing_the_log_writes_an_entry(client, a):
 def test_reviewing_a_student_logs_a_view_of_that_student(client, a, state):
     client.force_login(state)
 
-    response = client.get(reverse("access_log_student", args=[a.other_student.pk]))
+    response = client.get(reverse("reports:access_log_student", args=[a.other_student.pk]))
 
     assert response.status_code == 200
     review = AccessLogEntry.objects.filter(actor=state).get()
@@ -499,7 +499,7 @@ def test_reviewing_a_student_logs_a_view_of_that_student(client, a, state):
     assert review.role == Role.STATE_STAFF
     assert list(review.students.values_list("student_id", flat=True)) == [a.other_student.pk]
     # The next review shows the previous one.
-    again = client.get(reverse("access_log_student", args=[a.other_student.pk]))
+    again = client.get(reverse("reports:access_log_student", args=[a.other_student.pk]))
     assert review.pk in page_entries(again)
 
 
@@ -507,7 +507,7 @@ def test_reviewing_a_staff_member_logs_the_students_shown(client, a):
     log(a.teacher, [a.other_student])
     client.force_login(a.admin)
 
-    client.get(reverse("access_log_staff", args=[a.teacher.pk]))
+    client.get(reverse("reports:access_log_staff", args=[a.teacher.pk]))
 
     review = AccessLogEntry.objects.filter(actor=a.admin).get()
     assert review.what == f"{REVIEW}: staff member {a.teacher.pk}"
@@ -516,7 +516,7 @@ def test_reviewing_a_staff_member_logs_the_students_shown(client, a):
 
 def test_an_empty_review_writes_nothing(client, a):
     client.force_login(a.admin)
-    assert client.get(reverse("access_log")).status_code == 200
+    assert client.get(reverse("reports:access_log")).status_code == 200
     assert not AccessLogEntry.objects.exists()
 
 
@@ -532,7 +532,7 @@ def test_student_sees_staff_who_viewed_their_record_not_their_own_views(client, 
     someone_else = log(a.teacher, [a.other_student])
     client.force_login(a.student.user)
 
-    response = client.get(reverse("record_views"))
+    response = client.get(reverse("reports:record_views"))
 
     assert response.status_code == 200
     ids = set(page_entries(response))
@@ -557,7 +557,7 @@ def test_student_sees_staff_who_viewed_their_record_not_their_own_views(client, 
 def test_another_student_sees_only_their_own_page(client, a):
     log(a.teacher, [a.student])
     client.force_login(a.other_student.user)
-    response = client.get(reverse("record_views"))
+    response = client.get(reverse("reports:record_views"))
     assert response.status_code == 200
     assert page_entries(response) == []
     assert "Nobody else has looked at your record yet." in response.content.decode()
@@ -567,7 +567,7 @@ def test_another_student_sees_only_their_own_page(client, a):
 
 
 def test_menu_shows_the_pages_to_the_roles_that_may_open_them(client, a, state):
-    review, own = reverse("access_log"), reverse("record_views")
+    review, own = reverse("reports:access_log"), reverse("reports:record_views")
     for user, sees_review, sees_own in (
         (a.admin, True, False),
         (state, True, False),
@@ -584,7 +584,7 @@ def test_menu_shows_the_pages_to_the_roles_that_may_open_them(client, a, state):
 def test_student_profile_links_to_the_page(client, a):
     client.force_login(a.student.user)
     html = client.get(reverse("enrollment:profile")).content.decode()
-    assert f'href="{reverse("record_views")}"' in html
+    assert f'href="{reverse("reports:record_views")}"' in html
     assert "See who has viewed your record" in html
 
 
@@ -593,11 +593,11 @@ def test_admin_who_also_teaches_elsewhere_reviews_only_their_consortium(client, 
     RoleMembership.objects.create(user=a.admin, role=Role.TEACHER, high_school=b.school)
     log(b.teacher, [b.student])
     client.force_login(a.admin)
-    assert page_entries(client.get(reverse("access_log"))) == []
-    assert client.get(reverse("access_log_student", args=[b.student.pk])).status_code == 404
+    assert page_entries(client.get(reverse("reports:access_log"))) == []
+    assert client.get(reverse("reports:access_log_student", args=[b.student.pk])).status_code == 404
 
 
 def test_unused_user_is_not_found_for_an_admin(client, a):
     stranger = UserFactory()
     client.force_login(a.admin)
-    assert client.get(reverse("access_log_staff", args=[stranger.pk])).status_code == 404
+    assert client.get(reverse("reports:access_log_staff", args=[stranger.pk])).status_code == 404

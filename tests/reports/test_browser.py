@@ -33,7 +33,7 @@ def test_registrar_asks_for_a_report_watches_it_finish_and_downloads_it(
     monkeypatch.setattr(services, "_send_job", queued.append)
     login(page, college.registrar)
 
-    page.goto(reverse("report_transcript_new"))
+    page.goto(reverse("reports:report_transcript_new"))
     axe_check(page)
     page.get_by_label("File format").select_option("csv")
     page.get_by_label("Mark these rows as sent to the registrar").check()
@@ -66,7 +66,7 @@ def test_registrar_asks_for_a_report_watches_it_finish_and_downloads_it(
     assert {row["SERS ID"] for row in rows} == {e.student.sers_id for e in enrollments}
     assert download.suggested_filename.endswith(f"-job{job.pk}.csv")
 
-    page.goto(reverse("report_jobs"))
+    page.goto(reverse("reports:report_jobs"))
     expect(page.get_by_role("link", name=f"#{job.pk} Transcript-credit report")).to_be_visible()
     axe_check(page)
     assert page.js_errors == []
@@ -78,7 +78,7 @@ def test_dashboard_charts_tables_and_an_export(any_page, login, college):
         college.eligible()
     login(page, make_staff(Role.STATE_STAFF))
 
-    page.goto(reverse("report_dashboard"))
+    page.goto(reverse("reports:report_dashboard"))
     expect(page.get_by_role("heading", name="Reports", level=1)).to_be_visible()
     # Chart.js drew both charts (each has a table with the same numbers).
     page.wait_for_function(

@@ -23,7 +23,8 @@ from tests.factories import (
     cluster,
     make_staff,
 )
-from tests.reports.conftest import College, advance, waive_fee
+from tests.reports.conftest import POSTED, College
+from tests.world import advance, waive_fee
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def enroll(section, n, *, to=None, **student_fields):
     ]
     for enrollment in enrollments:
         if to:
-            advance(enrollment, to=to)
+            advance(enrollment, to)
     return enrollments
 
 
@@ -129,7 +130,7 @@ def three_consortia(year):
     students = enroll(one.section, 8, to=S.ATTAINED)
     students += enroll(one.section, 2, to=S.NOT_ATTAINED)
     transcribed = EnrollmentFactory(section=one.section)
-    advance(transcribed, to=S.TRANSCRIBED)
+    advance(transcribed, S.TRANSCRIBED, transcribed_on=POSTED, college_student_id=None)
     students += [transcribed, *enroll(one.section, 1)]
     for enrollment in students[:10]:
         waive_fee(enrollment)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accesslog.models import AccessLogEntry, AccessLogStudent
 from accounts.models import Role, RoleMembership
 from enrollment.models import EnrollmentStatus as S
-from enrollment.services import enrollment_change_status
+from enrollment.services.transitions import enrollment_change_status
 from reports import exporters, selectors, services
 from reports.models import ReportJob, TranscriptReportRow
 from tests.factories import UserFactory, make_staff

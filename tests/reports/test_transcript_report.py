@@ -26,7 +26,8 @@ from tests.factories import (
     SectionFactory,
     StudentProfileFactory,
 )
-from tests.reports.conftest import College, advance, waive_fee
+from tests.reports.conftest import POSTED, College
+from tests.world import advance, waive_fee
 
 pytestmark = pytest.mark.django_db
 
@@ -61,13 +62,13 @@ def test_rows_included_and_excluded_and_why(college, year):
     advance(unverified)
     waive_fee(unverified)  # fee settled, but the email is not verified
     not_attained = EnrollmentFactory(section=college.section)
-    advance(not_attained, grade="D", to=S.NOT_ATTAINED)
+    advance(not_attained, S.NOT_ATTAINED, grade="D")
     waive_fee(not_attained)
     transcribed = EnrollmentFactory(section=college.section)
-    advance(transcribed, to=S.TRANSCRIBED)
+    advance(transcribed, S.TRANSCRIBED, transcribed_on=POSTED, college_student_id=None)
     waive_fee(transcribed)
     still_graded = EnrollmentFactory(section=college.section)
-    advance(still_graded, to=S.GRADED)
+    advance(still_graded, S.GRADED)
     waive_fee(still_graded)
     other_college = College(year).eligible()
 

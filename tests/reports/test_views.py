@@ -34,7 +34,7 @@ def transcript_job(college: College, *, user=None, run=True, **fields) -> Report
 
 def assert_login_redirect(response):
     assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert response.url.startswith(reverse("accounts:login"))
 
 
 @pytest.fixture
@@ -56,34 +56,34 @@ def test_jobs_page_lists_own_and_nightly_reports_of_the_college(client, college,
     other = transcript_job(elsewhere, run=False)
     client.force_login(college.registrar)
 
-    response = client.get(reverse("report_jobs"))
+    response = client.get(reverse("reports:report_jobs"))
 
     assert response.status_code == 200
     shown = {view.job.pk for view in response.context["jobs"]}
     assert shown == {mine.pk, nightly.pk}
     assert colleague.pk not in shown
     assert other.pk not in shown
-    assert reverse("report_job_download", args=[mine.pk]).encode() in response.content
+    assert reverse("reports:report_job_download", args=[mine.pk]).encode() in response.content
     assert b'hx-trigger="every 2s"' in response.content  # the nightly job is queued
 
 
 def test_jobs_page_anonymous_and_wrong_role(client, teacher):
-    assert_login_redirect(client.get(reverse("report_jobs")))
+    assert_login_redirect(client.get(reverse("reports:report_jobs")))
     client.force_login(teacher)
-    assert client.get(reverse("report_jobs")).status_code == 403
+    assert client.get(reverse("reports:report_jobs")).status_code == 403
     client.force_login(StudentProfileFactory().user)
-    assert client.get(reverse("report_jobs")).status_code == 403
+    assert client.get(reverse("reports:report_jobs")).status_code == 403
 
 
 def test_jobs_page_queries_do_not_grow(client, college, django_assert_max_num_queries):
     client.force_login(college.registrar)
     transcript_job(college, run=False)
     with django_assert_max_num_queries(10) as few:
-        client.get(reverse("report_jobs"))
+        client.get(reverse("reports:report_jobs"))
     for _ in range(8):
         transcript_job(college)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get(reverse("report_jobs"))
+        client.get(reverse("reports:report_jobs"))
 
 
 # --- one job and its polling fragment -------------------------------------------------
@@ -94,28 +94,28 @@ def test_job_page_and_its_polling_fragment(client, college):
     job = transcript_job(college, run=False)
     client.force_login(college.registrar)
 
-    page = client.get(reverse("report_job_detail", args=[job.pk]))
+    page = client.get(reverse("reports:report_job_detail", args=[job.pk]))
     assert page.status_code == 200
     assert b"<progress" in page.content
     assert b"Waiting to start" in page.content
 
-    running = client.get(reverse("report_job_detail", args=[job.pk]), **HTMX)
+    running = client.get(reverse("reports:report_job_detail", args=[job.pk]), **HTMX)
     assert running.status_code == 200  # keep polling
     assert b"<html" not in running.content
 
     report_job_run(job_id=job.pk)
-    done = client.get(reverse("report_job_detail", args=[job.pk]), **HTMX)
+    done = client.get(reverse("reports:report_job_detail", args=[job.pk]), **HTMX)
     assert done.status_code == 286  # htmx stops polling
-    assert reverse("report_job_download", args=[job.pk]).encode() in done.content
+    assert reverse("reports:report_job_download", args=[job.pk]).encode() in done.content
     assert b"2 rows" in done.content
 
 
 def test_job_page_shows_a_failed_job_with_retry(client, college):
     job = transcript_job(college, run=False, status="failed", error="The disk was full.")
     client.force_login(college.registrar)
-    response = client.get(reverse("report_job_detail", args=[job.pk]))
+    response = client.get(reverse("reports:report_job_detail", args=[job.pk]))
     assert b"The disk was full." in response.content
-    assert reverse("report_job_retry", args=[job.pk]).encode() in response.content
+    assert reverse("reports:report_job_retry", args=[job.pk]).encode() in response.content
 
 
 def test_job_page_shows_a_stuck_job_with_retry(client, college):
@@ -124,15 +124,15 @@ def test_job_page_shows_a_stuck_job_with_retry(client, college):
         college, run=False, status="running", started_at=long_ago, heartbeat_at=long_ago
     )
     client.force_login(college.registrar)
-    response = client.get(reverse("report_job_detail", args=[job.pk]), **HTMX)
+    response = client.get(reverse("reports:report_job_detail", args=[job.pk]), **HTMX)
     assert response.status_code == 286
     assert b"Stuck" in response.content
-    assert reverse("report_job_retry", args=[job.pk]).encode() in response.content
+    assert reverse("reports:report_job_retry", args=[job.pk]).encode() in response.content
 
 
 def test_job_page_anonymous_wrong_role_outsider(client, college, year, teacher):
     job = transcript_job(college, run=False)
-    url = reverse("report_job_detail", args=[job.pk])
+    url = reverse("reports:report_job_detail", args=[job.pk])
     assert_login_redirect(client.get(url))
     client.force_login(teacher)
     assert client.get(url).status_code == 403
@@ -151,7 +151,7 @@ def test_download_sends_the_file_and_logs_it(client, college):
     job = transcript_job(college)
     client.force_login(college.registrar)
 
-    response = client.get(reverse("report_job_download", args=[job.pk]))
+    response = client.get(reverse("reports:report_job_download", args=[job.pk]))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -167,7 +167,7 @@ def test_download_sends_the_file_and_logs_it(client, college):
 def test_download_anonymous_wrong_role_outsider(client, college, year, teacher):
     college.eligible()
     job = transcript_job(college)
-    url = reverse("report_job_download", args=[job.pk])
+    url = reverse("reports:report_job_download", args=[job.pk])
     assert_login_redirect(client.get(url))
     client.force_login(teacher)
     assert client.get(url).status_code == 403
@@ -185,19 +185,19 @@ def test_download_rechecks_the_role(client, college, year):
         user=college.registrar, role=Role.REGISTRAR, college=College(year).college
     )
     client.force_login(college.registrar)
-    assert client.get(reverse("report_job_download", args=[job.pk])).status_code == 403
+    assert client.get(reverse("reports:report_job_download", args=[job.pk])).status_code == 403
 
 
 def test_download_of_an_unfinished_or_expired_job_explains(client, college):
     college.eligible()
     queued = transcript_job(college, run=False)
     client.force_login(college.registrar)
-    response = client.get(reverse("report_job_download", args=[queued.pk]), follow=True)
+    response = client.get(reverse("reports:report_job_download", args=[queued.pk]), follow=True)
     assert b"has no file to download" in response.content
 
     done = transcript_job(college)
     default_storage.delete(done.file)
-    response = client.get(reverse("report_job_download", args=[done.pk]), follow=True)
+    response = client.get(reverse("reports:report_job_download", args=[done.pk]), follow=True)
     assert b"file of this report is missing" in response.content
     assert not AccessLogEntry.objects.filter(action="download").exists()
 
@@ -213,9 +213,9 @@ def test_nightly_report_download_for_the_colleges_registrars(client, college, ye
     )
     report_job_run(job_id=job.pk)
     client.force_login(college.registrar)
-    assert client.get(reverse("report_job_download", args=[job.pk])).status_code == 200
+    assert client.get(reverse("reports:report_job_download", args=[job.pk])).status_code == 200
     client.force_login(make_staff(Role.REGISTRAR, College(year).college))
-    assert client.get(reverse("report_job_download", args=[job.pk])).status_code == 404
+    assert client.get(reverse("reports:report_job_download", args=[job.pk])).status_code == 404
 
 
 # --- retry and re-run -----------------------------------------------------------------
@@ -226,7 +226,7 @@ def test_retry_a_failed_job(client, college, django_capture_on_commit_callbacks)
     job = transcript_job(college, run=False, status="failed", error="x")
     client.force_login(college.registrar)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("report_job_retry", args=[job.pk]))
+        response = client.post(reverse("reports:report_job_retry", args=[job.pk]))
     assert response.status_code == 302
     job.refresh_from_db()
     assert job.status == "done"
@@ -235,7 +235,7 @@ def test_retry_a_failed_job(client, college, django_capture_on_commit_callbacks)
 def test_retry_of_a_done_job_is_refused_with_a_message(client, college):
     job = transcript_job(college)
     client.force_login(college.registrar)
-    response = client.post(reverse("report_job_retry", args=[job.pk]), follow=True)
+    response = client.post(reverse("reports:report_job_retry", args=[job.pk]), follow=True)
     assert b"needs no retry" in response.content
     job.refresh_from_db()
     assert job.attempts == 1
@@ -243,7 +243,7 @@ def test_retry_of_a_done_job_is_refused_with_a_message(client, college):
 
 def test_retry_anonymous_wrong_role_outsider(client, college, year, teacher):
     job = transcript_job(college, run=False, status="failed", error="x")
-    url = reverse("report_job_retry", args=[job.pk])
+    url = reverse("reports:report_job_retry", args=[job.pk])
     assert_login_redirect(client.post(url))
     client.force_login(teacher)
     assert client.post(url).status_code == 403
@@ -261,10 +261,10 @@ def test_rerun_builds_the_same_rows_again(client, college, django_capture_on_com
     client.force_login(college.registrar)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("report_job_rerun", args=[source.pk]), {"file_format": "xml"}
+            reverse("reports:report_job_rerun", args=[source.pk]), {"file_format": "xml"}
         )
     rerun = ReportJob.objects.exclude(pk=source.pk).get()
-    assert response.url == reverse("report_job_detail", args=[rerun.pk])
+    assert response.url == reverse("reports:report_job_detail", args=[rerun.pk])
     assert (rerun.source_job, rerun.file_format, rerun.status) == (source, "xml", "done")
 
 
@@ -273,11 +273,11 @@ def test_rerun_refuses_a_bad_format_and_unfinished_reports(client, college):
     queued = transcript_job(college, run=False)
     client.force_login(college.registrar)
     response = client.post(
-        reverse("report_job_rerun", args=[source.pk]), {"file_format": "pdf"}, follow=True
+        reverse("reports:report_job_rerun", args=[source.pk]), {"file_format": "pdf"}, follow=True
     )
     assert b"Choose a file format" in response.content
     response = client.post(
-        reverse("report_job_rerun", args=[queued.pk]), {"file_format": "csv"}, follow=True
+        reverse("reports:report_job_rerun", args=[queued.pk]), {"file_format": "csv"}, follow=True
     )
     assert b"Only a finished transcript-credit report" in response.content
     assert ReportJob.objects.count() == 2
@@ -285,7 +285,7 @@ def test_rerun_refuses_a_bad_format_and_unfinished_reports(client, college):
 
 def test_rerun_anonymous_wrong_role_outsider(client, college, year, teacher):
     source = transcript_job(college)
-    url = reverse("report_job_rerun", args=[source.pk])
+    url = reverse("reports:report_job_rerun", args=[source.pk])
     assert_login_redirect(client.post(url, {"file_format": "csv"}))
     client.force_login(teacher)
     assert client.post(url, {"file_format": "csv"}).status_code == 403
@@ -300,13 +300,13 @@ def test_rerun_anonymous_wrong_role_outsider(client, college, year, teacher):
 def test_registrar_asks_for_a_report(client, college, year, django_capture_on_commit_callbacks):
     college.eligible()
     client.force_login(college.registrar)
-    page = client.get(reverse("report_transcript_new"))
+    page = client.get(reverse("reports:report_transcript_new"))
     assert page.status_code == 200
     assert list(page.context["form"].fields["college"].queryset) == [college.college]
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("report_transcript_new"),
+            reverse("reports:report_transcript_new"),
             {
                 "college": college.college.pk,
                 "academic_year": year.pk,
@@ -317,7 +317,7 @@ def test_registrar_asks_for_a_report(client, college, year, django_capture_on_co
         )
 
     job = ReportJob.objects.get()
-    assert response.url == reverse("report_job_detail", args=[job.pk])
+    assert response.url == reverse("reports:report_job_detail", args=[job.pk])
     assert (job.requested_by, job.academic_year, job.file_format) == (
         college.registrar,
         year,
@@ -330,7 +330,7 @@ def test_a_bad_request_shows_errors_and_queues_nothing(client, college, year):
     client.force_login(college.registrar)
     other = College(year)
     response = client.post(
-        reverse("report_transcript_new"),
+        reverse("reports:report_transcript_new"),
         {"college": other.college.pk, "term": "fall", "file_format": "csv"},
     )
     assert response.status_code == 200
@@ -343,16 +343,16 @@ def test_a_bad_request_shows_errors_and_queues_nothing(client, college, year):
 def test_state_staff_may_pick_any_college(client, college, year):
     College(year)
     client.force_login(make_staff(Role.STATE_STAFF))
-    response = client.get(reverse("report_transcript_new"))
+    response = client.get(reverse("reports:report_transcript_new"))
     assert response.context["form"].fields["college"].queryset.count() == 2
 
 
 def test_transcript_form_anonymous_and_wrong_role(client, college, teacher):
-    assert_login_redirect(client.get(reverse("report_transcript_new")))
+    assert_login_redirect(client.get(reverse("reports:report_transcript_new")))
     client.force_login(teacher)
-    assert client.get(reverse("report_transcript_new")).status_code == 403
+    assert client.get(reverse("reports:report_transcript_new")).status_code == 403
     client.force_login(make_staff(Role.CONSORTIUM_ADMIN, college.consortium))
-    assert client.post(reverse("report_transcript_new"), {}).status_code == 403
+    assert client.post(reverse("reports:report_transcript_new"), {}).status_code == 403
 
 
 # --- the dashboard --------------------------------------------------------------------
@@ -363,7 +363,7 @@ def test_dashboard_for_state_staff(client, college, year):
         college.eligible()
     client.force_login(make_staff(Role.STATE_STAFF))
 
-    response = client.get(reverse("report_dashboard"))
+    response = client.get(reverse("reports:report_dashboard"))
 
     assert response.status_code == 200
     assert response.context["year"] == year  # the current year by default
@@ -378,7 +378,7 @@ def test_dashboard_for_state_staff(client, college, year):
 def test_dashboard_filters_and_htmx_partial(client, college, year):
     college.eligible()
     client.force_login(make_staff(Role.STATE_STAFF))
-    url = reverse("report_dashboard") + "?academic_year=&dimension=high_school"
+    url = reverse("reports:report_dashboard") + "?academic_year=&dimension=high_school"
 
     partial = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="dashboard-results")
     assert b"<html" not in partial.content
@@ -392,30 +392,30 @@ def test_dashboard_filters_and_htmx_partial(client, college, year):
 
 def test_dashboard_bad_filters_show_a_message(client):
     client.force_login(make_staff(Role.STATE_STAFF))
-    response = client.get(reverse("report_dashboard") + "?academic_year=999&dimension=shoe")
+    response = client.get(reverse("reports:report_dashboard") + "?academic_year=999&dimension=shoe")
     assert response.status_code == 200
     assert b"Those filters are not valid" in response.content
 
 
 def test_dashboard_anonymous_and_wrong_role(client, college, teacher):
-    assert_login_redirect(client.get(reverse("report_dashboard")))
+    assert_login_redirect(client.get(reverse("reports:report_dashboard")))
     client.force_login(teacher)
-    assert client.get(reverse("report_dashboard")).status_code == 403
+    assert client.get(reverse("reports:report_dashboard")).status_code == 403
     client.force_login(college.registrar)
-    assert client.get(reverse("report_dashboard")).status_code == 403
+    assert client.get(reverse("reports:report_dashboard")).status_code == 403
 
 
 def test_dashboard_queries_do_not_grow(client, year, django_assert_max_num_queries):
     client.force_login(make_staff(Role.STATE_STAFF))
     College(year).eligible()
     with django_assert_max_num_queries(20) as few:
-        client.get(reverse("report_dashboard"))
+        client.get(reverse("reports:report_dashboard"))
     for _ in range(3):
         place = College(year)
         for _ in range(3):
             place.eligible()
     with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get(reverse("report_dashboard"))
+        client.get(reverse("reports:report_dashboard"))
 
 
 def test_dashboard_export_queues_a_job(client, year, django_capture_on_commit_callbacks):
@@ -423,7 +423,7 @@ def test_dashboard_export_queues_a_job(client, year, django_capture_on_commit_ca
     client.force_login(user)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("report_dashboard_export"),
+            reverse("reports:report_dashboard_export"),
             {
                 "table": "breakdown",
                 "academic_year": year.pk,
@@ -432,7 +432,7 @@ def test_dashboard_export_queues_a_job(client, year, django_capture_on_commit_ca
             },
         )
     job = ReportJob.objects.get()
-    assert response.url == reverse("report_job_detail", args=[job.pk])
+    assert response.url == reverse("reports:report_job_detail", args=[job.pk])
     assert (job.kind, job.parameters, job.status) == (
         "dashboard_table",
         {"table": "breakdown", "dimension": "cluster"},
@@ -441,12 +441,12 @@ def test_dashboard_export_queues_a_job(client, year, django_capture_on_commit_ca
 
 
 def test_dashboard_export_bad_input_and_roles(client, college):
-    assert_login_redirect(client.post(reverse("report_dashboard_export"), {}))
+    assert_login_redirect(client.post(reverse("reports:report_dashboard_export"), {}))
     client.force_login(college.registrar)
-    assert client.post(reverse("report_dashboard_export"), {}).status_code == 403
+    assert client.post(reverse("reports:report_dashboard_export"), {}).status_code == 403
     client.force_login(make_staff(Role.STATE_STAFF))
     response = client.post(
-        reverse("report_dashboard_export"),
+        reverse("reports:report_dashboard_export"),
         {"table": "secrets", "file_format": "csv"},
         follow=True,
     )
@@ -460,24 +460,25 @@ def test_enrollments_export(client, college, year, django_capture_on_commit_call
     client.force_login(specialist)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("report_enrollments_export"), {"academic_year": year.pk, "file_format": "csv"}
+            reverse("reports:report_enrollments_export"),
+            {"academic_year": year.pk, "file_format": "csv"},
         )
     job = ReportJob.objects.get()
-    assert response.url == reverse("report_job_detail", args=[job.pk])
+    assert response.url == reverse("reports:report_job_detail", args=[job.pk])
     job.refresh_from_db()
     assert (job.kind, job.row_count, job.status) == ("enrollments", 1, "done")
     assert job.export_log_entry.role == "career_specialist"
 
 
 def test_enrollments_export_bad_input_and_roles(client, college, teacher):
-    assert_login_redirect(client.post(reverse("report_enrollments_export"), {}))
+    assert_login_redirect(client.post(reverse("reports:report_enrollments_export"), {}))
     client.force_login(college.registrar)
-    assert client.post(reverse("report_enrollments_export"), {}).status_code == 403
+    assert client.post(reverse("reports:report_enrollments_export"), {}).status_code == 403
     client.force_login(teacher)
-    assert client.post(reverse("report_enrollments_export"), {}).status_code == 403
+    assert client.post(reverse("reports:report_enrollments_export"), {}).status_code == 403
     client.force_login(make_staff(Role.STATE_STAFF))
     response = client.post(
-        reverse("report_enrollments_export"), {"file_format": "csv"}, follow=True
+        reverse("reports:report_enrollments_export"), {"file_format": "csv"}, follow=True
     )
     assert b"Choose a school year" in response.content
     assert not ReportJob.objects.exists()
@@ -486,13 +487,13 @@ def test_enrollments_export_bad_input_and_roles(client, college, teacher):
 def test_menu_entries(client, college):
     client.force_login(college.registrar)
     content = client.get(reverse("home")).content.decode()
-    assert reverse("report_transcript_new") in content
-    assert reverse("report_dashboard") not in content
+    assert reverse("reports:report_transcript_new") in content
+    assert reverse("reports:report_dashboard") not in content
     client.force_login(make_staff(Role.STATE_STAFF))
     content = client.get(reverse("home")).content.decode()
-    assert reverse("report_dashboard") in content
+    assert reverse("reports:report_dashboard") in content
     client.force_login(UserFactory())
-    assert reverse("report_dashboard") not in client.get(reverse("home")).content.decode()
+    assert reverse("reports:report_dashboard") not in client.get(reverse("home")).content.decode()
 
 
 def test_job_page_and_transcript_form_queries_do_not_grow(
@@ -500,13 +501,13 @@ def test_job_page_and_transcript_form_queries_do_not_grow(
 ):
     job = transcript_job(college, run=False)
     client.force_login(college.registrar)
-    url = reverse("report_job_detail", args=[job.pk])
+    url = reverse("reports:report_job_detail", args=[job.pk])
     with django_assert_max_num_queries(10) as page_queries:
         client.get(url)
     with django_assert_max_num_queries(8) as poll_queries:
         client.get(url, **HTMX)
     with django_assert_max_num_queries(12) as form_queries:
-        client.get(reverse("report_transcript_new"))
+        client.get(reverse("reports:report_transcript_new"))
     for _ in range(5):
         college.eligible()
         transcript_job(college)
@@ -515,11 +516,11 @@ def test_job_page_and_transcript_form_queries_do_not_grow(
     with django_assert_max_num_queries(len(poll_queries.captured_queries)):
         client.get(url, **HTMX)
     with django_assert_max_num_queries(len(form_queries.captured_queries)):
-        client.get(reverse("report_transcript_new"))
+        client.get(reverse("reports:report_transcript_new"))
 
 
 def test_state_staff_find_their_reports_from_the_dashboard(client):
     client.force_login(make_staff(Role.STATE_STAFF))
-    content = client.get(reverse("report_dashboard")).content.decode()
-    assert reverse("report_jobs") in content
-    assert reverse("report_transcript_new") in content
+    content = client.get(reverse("reports:report_dashboard")).content.decode()
+    assert reverse("reports:report_jobs") in content
+    assert reverse("reports:report_transcript_new") in content

@@ -37,18 +37,18 @@ from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
 
 from accesslog.models import AccessLogEntry
 from accounts.models import RoleMembership
 from accounts.twofactor import SESSION_KEY, VERIFY
 from articulations.models import Articulation, RolloverRun
 from enrollment.models import Fee, PossibleDuplicate, SectionRequest
-from enrollment.views import RECOVERY_HINT_SESSION_KEY
+from enrollment.views.student_signup import RECOVERY_HINT_SESSION_KEY
 from organisations.models import AcademicYear, Consortium
 from reports.models import ReportJob
 from tests.factories import UserFactory
-from tests.scale.world import LOOKUP_NAME, TODAY, World, build_world
+from tests.scale.world import LOOKUP_NAME, World, build_world
+from tests.world import localdate
 
 # Every test is marked, so that the test database is set up even when only page tests run.
 pytestmark = pytest.mark.django_db
@@ -112,7 +112,7 @@ def url(name: str, *args, query: str = "") -> Callable[[World], str]:
 
 
 def _reset_confirm(w: World) -> str:
-    return reverse("password_reset_confirm", args=w.password_reset_path())
+    return reverse("accounts:password_reset_confirm", args=w.password_reset_path())
 
 
 def _open_reset_link(client: Client, w: World) -> None:
@@ -122,7 +122,7 @@ def _open_reset_link(client: Client, w: World) -> None:
 
 def _set_password(w: World) -> str:
     uid, _token = w.password_reset_path()
-    return reverse("password_reset_confirm", args=[uid, "set-password"])
+    return reverse("accounts:password_reset_confirm", args=[uid, "set-password"])
 
 
 HX = {"htmx": True}
@@ -135,41 +135,51 @@ PAGES: list[Page] = [
     # --- accounts and sign-in ------------------------------------------------------------------
     Page("set_language", A, url("set_language", query="next=/"), 2, status=302),
     Page("healthz", A, url("healthz"), 3),
-    Page("login", A, url("login"), 2),
-    Page("password_change", ST, url("password_change"), 9),
-    Page("password_change_done", ST, url("password_change_done"), 9),
-    Page("password_reset", A, url("password_reset"), 2),
-    Page("password_reset_done", A, url("password_reset_done"), 2),
-    Page("password_reset_confirm", A, _reset_confirm, 7, status=302),
+    Page("accounts:login", A, url("accounts:login"), 2),
+    Page("accounts:password_change", ST, url("accounts:password_change"), 9),
+    Page("accounts:password_change_done", ST, url("accounts:password_change_done"), 9),
+    Page("accounts:password_reset", A, url("accounts:password_reset"), 2),
+    Page("accounts:password_reset_done", A, url("accounts:password_reset_done"), 2),
+    Page("accounts:password_reset_confirm", A, _reset_confirm, 7, status=302),
     Page(
-        "password_reset_confirm",
+        "accounts:password_reset_confirm",
         A,
         _set_password,
         7,
         variant="set-password",
         prepare=_open_reset_link,
     ),
-    Page("password_reset_complete", A, url("password_reset_complete"), 2),
-    Page("teacher_activate", A, lambda w: reverse("teacher_activate", args=w.activation_path()), 3),
-    Page("two_factor_manage", ADM, url("two_factor_manage"), 10),
+    Page("accounts:password_reset_complete", A, url("accounts:password_reset_complete"), 2),
     Page(
-        "two_factor_verify",
+        "organisations:teacher_activate",
+        A,
+        lambda w: reverse("organisations:teacher_activate", args=w.activation_path()),
+        3,
+    ),
+    Page("accounts:two_factor_manage", ADM, url("accounts:two_factor_manage"), 10),
+    Page(
+        "accounts:two_factor_verify",
         ADM,
-        url("two_factor_verify"),
+        url("accounts:two_factor_verify"),
         9,
         session=lambda w: {SESSION_KEY: VERIFY},
     ),
-    Page("two_factor_enrol", ADM, url("two_factor_enrol"), 12),
+    Page("accounts:two_factor_enrol", ADM, url("accounts:two_factor_enrol"), 12),
     # --- consortium set-up ---------------------------------------------------------------------
-    Page("consortium_policies", ADM, url("consortium_policies"), 12),
+    Page("organisations:consortium_policies", ADM, url("organisations:consortium_policies"), 12),
     Page(
-        "consortium_policy_edit",
+        "organisations:consortium_policy_edit",
         ADM,
-        url("consortium_policy_edit", "consortium.pk", "year.code"),
+        url("organisations:consortium_policy_edit", "consortium.pk", "year.code"),
         14,
     ),
-    Page("consortium_teachers", ADM, url("consortium_teachers"), 13),
-    Page("consortium_teacher", ADM, url("consortium_teacher", "teacher.pk"), 14),
+    Page("organisations:consortium_teachers", ADM, url("organisations:consortium_teachers"), 13),
+    Page(
+        "organisations:consortium_teacher",
+        ADM,
+        url("organisations:consortium_teacher", "teacher.pk"),
+        14,
+    ),
     # --- home, per role ------------------------------------------------------------------------
     Page("home", A, url("home"), 3),
     Page("home", ST, url("home"), 14),
@@ -180,49 +190,49 @@ PAGES: list[Page] = [
     Page("home", ADM, url("home"), 14),
     Page("home", STATE, url("home"), 15),
     # --- reports -------------------------------------------------------------------------------
-    Page("report_jobs", REG, url("report_jobs"), 11),
-    Page("report_jobs", STATE, url("report_jobs"), 11),
-    Page("report_jobs", ADM, url("report_jobs"), 11),
-    Page("report_job_detail", REG, url("report_job_detail", "job.pk"), 10),
+    Page("reports:report_jobs", REG, url("reports:report_jobs"), 11),
+    Page("reports:report_jobs", STATE, url("reports:report_jobs"), 11),
+    Page("reports:report_jobs", ADM, url("reports:report_jobs"), 11),
+    Page("reports:report_job_detail", REG, url("reports:report_job_detail", "job.pk"), 10),
     Page(
-        "report_job_detail",
+        "reports:report_job_detail",
         REG,
-        url("report_job_detail", "job.pk"),
+        url("reports:report_job_detail", "job.pk"),
         10,
         variant="htmx",
         status=286,
         **HX,
     ),
-    Page("report_job_download", REG, url("report_job_download", "job.pk"), 15),
-    Page("report_transcript_new", REG, url("report_transcript_new"), 13),
-    Page("report_transcript_new", STATE, url("report_transcript_new"), 13),
-    Page("report_dashboard", STATE, url("report_dashboard"), 22),
+    Page("reports:report_job_download", REG, url("reports:report_job_download", "job.pk"), 15),
+    Page("reports:report_transcript_new", REG, url("reports:report_transcript_new"), 13),
+    Page("reports:report_transcript_new", STATE, url("reports:report_transcript_new"), 13),
+    Page("reports:report_dashboard", STATE, url("reports:report_dashboard"), 22),
     *[
         Page(
-            "report_dashboard",
+            "reports:report_dashboard",
             STATE,
-            url("report_dashboard", query=f"dimension={dimension}"),
+            url("reports:report_dashboard", query=f"dimension={dimension}"),
             22,
             variant=dimension,
         )
         for dimension in ("academic_year", "college", "high_school", "cluster", "gender")
     ],
     Page(
-        "report_dashboard",
+        "reports:report_dashboard",
         STATE,
-        url("report_dashboard", query="dimension=district"),
+        url("reports:report_dashboard", query="dimension=district"),
         22,
         variant="htmx",
         htmx=True,
         headers=(("HX-Target", "dashboard-results"),),
     ),
-    Page("report_dashboard", ADM, url("report_dashboard"), 23),
-    Page("report_dashboard", SPEC, url("report_dashboard"), 23),
-    Page("access_log", ADM, url("access_log"), 16),
-    Page("access_log", STATE, url("access_log"), 16),
-    Page("access_log_student", ADM, url("access_log_student", "student.pk"), 17),
-    Page("access_log_staff", ADM, url("access_log_staff", "teacher.pk"), 18),
-    Page("record_views", ST, url("record_views"), 12),
+    Page("reports:report_dashboard", ADM, url("reports:report_dashboard"), 23),
+    Page("reports:report_dashboard", SPEC, url("reports:report_dashboard"), 23),
+    Page("reports:access_log", ADM, url("reports:access_log"), 16),
+    Page("reports:access_log", STATE, url("reports:access_log"), 16),
+    Page("reports:access_log_student", ADM, url("reports:access_log_student", "student.pk"), 17),
+    Page("reports:access_log_staff", ADM, url("reports:access_log_staff", "teacher.pk"), 18),
+    Page("reports:record_views", ST, url("reports:record_views"), 12),
     # --- agreements: public --------------------------------------------------------------------
     Page("articulations:index", A, url("articulations:index"), 2, status=302),
     Page("articulations:search", A, url("articulations:search"), 14),
@@ -428,21 +438,21 @@ FIXED_CONTENT = {
     *(f"home[{persona}]" for persona in (A, ST, T, SPEC, REG, "college approver", ADM, STATE)),
     "set_language[anonymous]",
     "healthz[anonymous]",
-    "login[anonymous]",
-    "password_change[student]",
-    "password_change_done[student]",
-    "password_reset[anonymous]",
-    "password_reset_done[anonymous]",
-    "password_reset_confirm[anonymous]",
-    "password_reset_confirm[anonymous]-set-password",
-    "password_reset_complete[anonymous]",
-    "teacher_activate[anonymous]",
-    "two_factor_manage[consortium admin]",
-    "two_factor_verify[consortium admin]",
-    "two_factor_enrol[consortium admin]",
-    "report_job_detail[registrar]",
-    "report_job_detail[registrar]-htmx",
-    "report_job_download[registrar]",
+    "accounts:login[anonymous]",
+    "accounts:password_change[student]",
+    "accounts:password_change_done[student]",
+    "accounts:password_reset[anonymous]",
+    "accounts:password_reset_done[anonymous]",
+    "accounts:password_reset_confirm[anonymous]",
+    "accounts:password_reset_confirm[anonymous]-set-password",
+    "accounts:password_reset_complete[anonymous]",
+    "organisations:teacher_activate[anonymous]",
+    "accounts:two_factor_manage[consortium admin]",
+    "accounts:two_factor_verify[consortium admin]",
+    "accounts:two_factor_enrol[consortium admin]",
+    "reports:report_job_detail[registrar]",
+    "reports:report_job_detail[registrar]-htmx",
+    "reports:report_job_download[registrar]",
     "articulations:index[anonymous]",
     "articulations:import[consortium admin]",
     "articulations:import_template_csv[consortium admin]",
@@ -464,18 +474,18 @@ FIXED_CONTENT = {
 
 # Routes that only take a POST (a form's action): no page to measure. Their GET must be 405.
 POST_ONLY = {
-    "logout",
-    "teacher_invitation_resend",
-    "consortium_public_settings",
-    "consortium_teacher_invite",
-    "consortium_teacher_deactivate",
-    "consortium_teacher_activate",
-    "consortium_teacher_school_add",
-    "consortium_teacher_school_remove",
-    "report_job_retry",
-    "report_job_rerun",
-    "report_dashboard_export",
-    "report_enrollments_export",
+    "accounts:logout",
+    "organisations:teacher_invitation_resend",
+    "organisations:consortium_public_settings",
+    "organisations:consortium_teacher_invite",
+    "organisations:consortium_teacher_deactivate",
+    "organisations:consortium_teacher_activate",
+    "organisations:consortium_teacher_school_add",
+    "organisations:consortium_teacher_school_remove",
+    "reports:report_job_retry",
+    "reports:report_job_rerun",
+    "reports:report_dashboard_export",
+    "reports:report_enrollments_export",
     "articulations:manage_status",
     "articulations:manage_revise",
     "articulations:manage_discard",
@@ -533,10 +543,6 @@ class Measure:
     size: int = 0  # bytes of the body
 
 
-def _localdate(value=None, timezone=None, _real=timezone.localdate):
-    return TODAY if value is None else _real(value, timezone)
-
-
 def measure(world: World, page: Page) -> Measure:
     client = Client()
     user = PERSONAS[page.persona](world)
@@ -577,7 +583,7 @@ def measured(django_db_setup, django_db_blocker, tmp_path_factory):
         override_settings(MEDIA_ROOT=media),
         pytest.MonkeyPatch.context() as patch,
     ):
-        patch.setattr("django.utils.timezone.localdate", _localdate)
+        patch.setattr("django.utils.timezone.localdate", localdate)
         with transaction.atomic():
             world = build_world()
             small_sizes = sizes(world)

@@ -250,7 +250,7 @@ class People:
     def staff_signed_in(self, user):
         """Staff whose role requires two steps: the first sign-in leads to the set-up."""
         page = self.signed_in(user)
-        assert urlsplit(page.url).path == reverse("two_factor_enrol"), page.url
+        assert urlsplit(page.url).path == reverse("accounts:two_factor_enrol"), page.url
         set_up_two_step(page)
         return page
 

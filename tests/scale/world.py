@@ -20,12 +20,14 @@ colleges' courses, consortia) get longer. A unit adds, among others:
 - another consortium with its own college, school, agreement and class.
 
 Statuses and grades are written directly (with history rows from the factories): these
-are fixtures, not a test of the transition rules. Synthetic data only.
+are fixtures, not a test of the transition rules. Built with the blocks of tests/world.py.
+Synthetic data only.
 """
 
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from itertools import count
 
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -40,40 +42,41 @@ from accesslog.services import access_log_record
 from accounts.models import Role, RoleMembership
 from articulations.models import Articulation, RolloverRun, TeacherQualification
 from enrollment.models import (
-    EnrollmentStatus,
     FeeChange,
     IdentityChange,
     PossibleDuplicate,
     SectionRequest,
     StudentMerge,
 )
-from enrollment.services import email_verification_token
-from organisations.models import AcademicYear, CareerCluster, HighSchool
+from enrollment.services.signup import email_verification_token
+from organisations.models import AcademicYear, CareerCluster
 from organisations.services import teacher_activation_token
 from reports.models import ReportJob, TranscriptReportRow
 from tests.factories import (
-    AcademicYearFactory,
-    ArticulationFactory,
     ArticulationStatusChangeFactory,
     CollegeCourseFactory,
     CollegeFactory,
     ConsortiumFactory,
     ConsortiumPolicyFactory,
     DistrictFactory,
-    EnrollmentFactory,
     EnrollmentStatusChangeFactory,
-    FeeFactory,
     HighSchoolCourseFactory,
     HighSchoolFactory,
-    SectionFactory,
-    StudentProfileFactory,
-    UserFactory,
     make_staff,
 )
+from tests.world import (
+    S,
+    add_agreement,
+    add_enrollment,
+    add_fee,
+    add_policy,
+    add_section,
+    add_skills_center,
+    add_student,
+    add_teacher,
+    school_year,
+)
 
-S = EnrollmentStatus
-TODAY = datetime.date(2026, 12, 1)  # inside the 2026-27 school year
-VERIFIED = datetime.datetime(2026, 9, 1, tzinfo=datetime.UTC)
 # Every student of the world shares this last name, so one staff lookup finds them all.
 LOOKUP_NAME = "Scaleby"
 GENDERS = ["female", "male", "nonbinary", "not_listed"]
@@ -141,115 +144,78 @@ class World:
         return self
 
 
+# The world's people are numbered (one count for students, teachers and receipts), and
+# every enrollment has history (each row by a person, so a page that shows who changed
+# what without loading them at once shows it).
+
+
 def _student(school, *, verified: bool = True, **fields):
     n = _n()
     fields.setdefault("legal_last_name", LOOKUP_NAME)
     fields.setdefault("legal_first_name", f"Pat{n}")
     fields.setdefault("gender", GENDERS[n % len(GENDERS)])
     fields.setdefault("race_ethnicity", RACES[n % len(RACES)])
-    user_fields = {"email_verified_at": VERIFIED if verified else None}
-    return StudentProfileFactory(
-        high_school=school,
+    return add_student(
+        school,
+        verified=verified,
         birth_date=datetime.date(2009, 1, 1) + datetime.timedelta(days=n),
-        user=UserFactory(email=f"scale-student{n}@example.org", **user_fields),
+        user__email=f"scale-student{n}@example.org",
         **fields,
     )
 
 
-def _enroll(
-    student, section, status=S.REGISTERED, *, grade="A", actor=None, history=1, registered_by=None
-):
-    """An enrollment at `status`, with `history` rows of status history (each by a person,
-    so a page that shows who changed what without loading them at once shows it)."""
-    extra = {"registered_by": registered_by}
-    if status in (S.GRADED, S.ATTAINED, S.NOT_ATTAINED, S.TRANSCRIBED):
-        extra.update(grade=grade, graded_at=timezone.now(), graded_by=section.teacher)
-    if status == S.TRANSCRIBED:
-        extra.update(transcribed_on=TODAY, college_student_id=f"C{student.pk:06d}")
-    enrollment = EnrollmentFactory(student=student, section=section, status=status, **extra)
-    for n in range(history):
-        EnrollmentStatusChangeFactory(
-            enrollment=enrollment,
-            from_status="" if n == 0 else status,
-            to_status=status,
-            changed_by=actor or (section.teacher if n % 2 == 0 else registered_by),
-        )
-    return enrollment
-
-
-def _fee(student, consortium, year, status="unpaid", amount=Decimal("50.00"), recorded_by=None):
-    extra = {"recorded_by": recorded_by}
-    if status == "paid":
-        extra.update(paid_amount=amount, paid_on=TODAY, receipt_number=f"R{_n()}")
-    if status == "waived":
-        extra.update(waiver_reason="Financial hardship")
-    return FeeFactory(
-        student=student,
-        consortium=consortium,
-        academic_year=year,
-        amount=amount,
-        status=status,
-        **extra,
-    )
-
-
-def _teacher(school, *, active=True):
+def _teacher(school, *, invited: bool = False):
     n = _n()
-    user = make_staff(
-        Role.TEACHER,
+    return add_teacher(
         school,
+        invited=invited,
         email=f"scale-teacher{n}@example.org",
         first_name="Terry",
         last_name=f"T{n}",
     )
-    if not active:  # invited: not active, no usable password (consortia.services)
-        user.is_active = False
-        user.set_unusable_password()
-        user.save(update_fields=["is_active", "password"])
-    return user
+
+
+def _fee(student, consortium, year, status="unpaid", **fields):
+    if status == "paid":
+        fields["receipt_number"] = f"R{_n()}"
+    return add_fee(student, consortium, year, status, **fields)
+
+
+_enroll = partial(add_enrollment, history=1)
 
 
 def build_world() -> World:
     """The smallest world: the skeleton and one unit."""
-    year = AcademicYearFactory(start_year=2026)
-    next_year = AcademicYearFactory(start_year=2027)
+    year = school_year(2026)
+    next_year = school_year(2027)
     consortium = ConsortiumFactory(name="Scale Consortium", show_teacher_names_publicly=True)
-    policy = ConsortiumPolicyFactory(
-        consortium=consortium,
-        academic_year=year,
-        registration_opens=datetime.date(2026, 9, 1),
-        registration_closes=datetime.date(2027, 3, 15),
-        payment_deadline=datetime.date(2027, 6, 20),
-        grading_deadline=datetime.date(2027, 6, 25),
-    )
+    policy = add_policy(consortium, year)
     college = CollegeFactory(consortium=consortium, name="Scale College")
     course = CollegeCourseFactory(college=college, prefix="CS", number="110")
     district = DistrictFactory(consortium=consortium, name="Scale District")
     school = HighSchoolFactory(district=district, name="Scale High School")
-    articulation = ArticulationFactory(
-        consortium=consortium,
-        college=college,
-        college_courses=[course],
-        valid_years=[year],
+    articulation = add_agreement(
+        consortium,
+        college,
+        [year],
+        courses=[course],
+        schools=[school],
         agreement_number="AG-SCALE",
         version=50,
         high_school_course__title="Scale Web Design",
     )
-    articulation.high_schools.add(school)
-    draft = ArticulationFactory(
-        consortium=consortium,
-        college=college,
-        college_courses=[course],
-        valid_years=[year],
+    draft = add_agreement(
+        consortium,
+        college,
+        [year],
+        courses=[course],
+        schools=[school],
         status=Articulation.Status.DRAFT,
         high_school_course__title="Scale Draft Course",
     )
-    draft.high_schools.add(school)
     teacher = _teacher(school)
     TeacherQualification.objects.create(articulation=articulation, teacher=teacher)
-    section = SectionFactory(
-        articulation=articulation, teacher=teacher, high_school=school, academic_year=year
-    )
+    section = add_section(articulation, school=school, year=year, teacher=teacher)
     admin = make_staff(Role.CONSORTIUM_ADMIN, consortium, email="scale-admin@example.org")
     student = _student(school, legal_first_name="Main")
     unverified = _student(school, verified=False)
@@ -316,7 +282,7 @@ def build_world() -> World:
             match_kind="variant",
             source=PossibleDuplicate.Source.SIGN_UP,
         ),
-        invited=_teacher(school, active=False),
+        invited=_teacher(school, invited=True),
         job=job,
     )
     return world.grow(1)
@@ -325,7 +291,7 @@ def build_world() -> World:
 def _add_unit(w: World, i: int) -> None:
     """One more of everything the pages list (see the module docstring)."""
     # A past school year: its policy, a transcribed credit and a paid fee for the student.
-    past = AcademicYearFactory(start_year=2026 - i)
+    past = school_year(2026 - i)
     w.past_years.append(past)
     ConsortiumPolicyFactory(consortium=w.consortium, academic_year=past, annual_fee=Decimal("25"))
     w.articulation.valid_years.add(past)
@@ -337,16 +303,15 @@ def _add_unit(w: World, i: int) -> None:
     RoleMembership.objects.create(user=teacher, role=Role.TEACHER, high_school=w.school)
     # The main teacher teaches at the new school too.
     RoleMembership.objects.create(user=w.teacher, role=Role.TEACHER, high_school=school)
-    articulation = ArticulationFactory(
-        consortium=w.consortium,
-        college=w.college,
-        college_courses=[w.course, course],
-        valid_years=[w.year, past],
+    articulation = add_agreement(
+        w.consortium,
+        w.college,
+        [w.year, past],
+        courses=[w.course, course],
+        schools=[w.school, school],
+        teachers=[w.teacher, teacher],
         high_school_course=HighSchoolCourseFactory(consortium=w.consortium),
     )
-    articulation.high_schools.add(w.school, school)
-    for t in (w.teacher, teacher):
-        TeacherQualification.objects.create(articulation=articulation, teacher=t)
     ArticulationStatusChangeFactory(articulation=articulation, changed_by=w.admin)
     ArticulationStatusChangeFactory(
         articulation=articulation,
@@ -364,44 +329,39 @@ def _add_unit(w: World, i: int) -> None:
         to_status=Articulation.Status.ACTIVE,
         changed_by=w.admin,
     )
-    old = ArticulationFactory(
-        consortium=w.consortium,
-        college=w.college,
-        college_courses=[w.course],
-        valid_years=[past],
+    add_agreement(
+        w.consortium,
+        w.college,
+        [past],
+        courses=[w.course],
+        schools=[w.school],
         agreement_number=w.articulation.agreement_number,
         version=w.articulation.version - i,
         status=Articulation.Status.RETIRED,
         high_school_course=w.articulation.high_school_course,
     )
-    old.high_schools.add(w.school)
     w.draft.high_schools.add(school)
     # A skills center in another district that serves the main district, teaching it too.
-    center = HighSchoolFactory(
-        district=DistrictFactory(consortium=w.consortium),
+    center = add_skills_center(
+        DistrictFactory(consortium=w.consortium),
+        serves=[w.district],
         name=f"Scale Skills Center {i}",
-        kind=HighSchool.Kind.SKILLS_CENTER,
     )
-    center.served_districts.add(w.district)
     articulation.high_schools.add(center)
-    center_section = SectionFactory(
-        articulation=articulation, teacher=teacher, high_school=center, academic_year=w.year
-    )
+    center_section = add_section(articulation, school=center, year=w.year, teacher=teacher)
     w.draft.college_courses.add(course)
 
     # This year: a class of the new agreement for the main teacher, with the main student
     # (and the other half of the duplicate pair) in it.
-    section = SectionFactory(
-        articulation=articulation, teacher=w.teacher, high_school=w.school, academic_year=w.year
-    )
+    section = add_section(articulation, school=w.school, year=w.year, teacher=w.teacher)
     _enroll(w.student, section, S.CONFIRMED, history=2)
     _enroll(w.dup_student, section, S.REGISTERED)
     # A past class: transcribed credit, paid fee, for the student and the duplicate.
-    past_section = SectionFactory(
-        articulation=articulation,
+    past_section = add_section(
+        articulation,
+        school=w.school,
+        year=past,
         teacher=teacher,
-        high_school=w.school,
-        academic_year=past,
         completed_at=timezone.now(),
         completed_by=teacher,
     )
@@ -525,7 +485,7 @@ def _add_unit(w: World, i: int) -> None:
             change_message=f"Change {i}",
             single_object=True,
         )
-    _teacher(school, active=False)
+    _teacher(school, invited=True)
     # The access log: the teacher viewed the class, the admin exported some records.
     access_log_record(
         actor=w.teacher, action="view", what="class roster", student_ids=[s.pk, a.pk, b.pk]
@@ -589,18 +549,15 @@ def _add_unit(w: World, i: int) -> None:
     ConsortiumPolicyFactory(consortium=other, academic_year=w.year)
     other_college = CollegeFactory(consortium=other)
     other_school = HighSchoolFactory(district=DistrictFactory(consortium=other))
-    other_articulation = ArticulationFactory(
-        consortium=other,
-        college=other_college,
-        valid_years=[w.year],
+    other_articulation = add_agreement(
+        other,
+        other_college,
+        [w.year],
+        schools=[other_school],
         cluster=CareerCluster.objects.filter(framework="2008").order_by("code")[i % 16],
     )
-    other_articulation.high_schools.add(other_school)
-    other_section = SectionFactory(
-        articulation=other_articulation,
-        teacher=_teacher(other_school),
-        high_school=other_school,
-        academic_year=w.year,
+    other_section = add_section(
+        other_articulation, school=other_school, year=w.year, teacher=_teacher(other_school)
     )
     for status in (S.REGISTERED, S.ATTAINED):
         st = _student(other_school)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from accounts.models import Role
 from enrollment.models import PossibleDuplicate, SectionRequest
 from tests.factories import StudentProfileFactory, make_staff
-from tests.staff.conftest import S, advance, settle_fee
+from tests.world import S, advance, settle_fee
 
 pytestmark = pytest.mark.django_db
 
@@ -150,22 +150,22 @@ SPECS = [
     ),
     Spec("enrollment:registrar_upload", "get", "registrar", "teacher"),
     # consortium admins, in the consortia app: policy and teachers
-    Spec("consortium_policies", "get", "admin", "teacher"),
+    Spec("organisations:consortium_policies", "get", "admin", "teacher"),
     Spec(
-        "consortium_policy_edit",
+        "organisations:consortium_policy_edit",
         "get",
         "admin",
         "teacher",
         lambda p, o: {"consortium_id": p.consortium.pk, "year": "2026-27"},
     ),
-    Spec("consortium_teachers", "get", "admin", "teacher"),
-    Spec("consortium_teacher_invite", "post", "admin", "teacher"),
-    Spec("consortium_teacher", "get", "admin", "teacher", TEACHER),
-    Spec("consortium_teacher_deactivate", "post", "admin", "teacher", TEACHER),
-    Spec("consortium_teacher_activate", "post", "admin", "teacher", TEACHER),
-    Spec("consortium_teacher_school_add", "post", "admin", "teacher", TEACHER),
+    Spec("organisations:consortium_teachers", "get", "admin", "teacher"),
+    Spec("organisations:consortium_teacher_invite", "post", "admin", "teacher"),
+    Spec("organisations:consortium_teacher", "get", "admin", "teacher", TEACHER),
+    Spec("organisations:consortium_teacher_deactivate", "post", "admin", "teacher", TEACHER),
+    Spec("organisations:consortium_teacher_activate", "post", "admin", "teacher", TEACHER),
+    Spec("organisations:consortium_teacher_school_add", "post", "admin", "teacher", TEACHER),
     Spec(
-        "consortium_teacher_school_remove",
+        "organisations:consortium_teacher_school_remove",
         "post",
         "admin",
         "teacher",
@@ -191,7 +191,7 @@ def test_anonymous_is_sent_to_sign_in(client, here, year, spec):
     url = spec.url(here, objects)
     response = _call(client, spec, url)
     assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert response.url.startswith(reverse("accounts:login"))
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from enrollment.models import Enrollment, Fee
 from tests.browser.axe import axe_check
-from tests.staff.conftest import S, make_place
+from tests.world import S, build_place
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,7 +22,7 @@ GRADES = ["A", "B+", "b", "A-", "B", "C"] * 5
 
 @pytest.fixture
 def school(year, today):
-    return make_place(year, name="Cascade", students=CLASS_SIZE)
+    return build_place(year, name="Cascade", students=CLASS_SIZE)
 
 
 def heading(page) -> str:
@@ -159,8 +159,8 @@ def test_the_busiest_pages_work_on_a_phone(phone_page, login, school):
         reverse("enrollment:fee_list"),
         reverse("enrollment:staff_lookup") + "?name=a",
         reverse("enrollment:staff_student", args=[place.students[0].pk]),
-        reverse("consortium_policy_edit", args=[place.consortium.pk, "2026-27"]),
-        reverse("consortium_teachers"),
+        reverse("organisations:consortium_policy_edit", args=[place.consortium.pk, "2026-27"]),
+        reverse("organisations:consortium_teachers"),
     ]:
         page.goto(url)
         axe(page)

@@ -9,15 +9,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accesslog.models import AccessLogEntry
-from enrollment import services
 from enrollment.models import Enrollment, EnrollmentStatusChange
-from enrollment.services import (
+from enrollment.services import grading
+from enrollment.services.transitions import (
     StatusChange,
     TransitionNotAllowed,
     enrollment_status_changed,
     enrollments_change_status,
 )
-from tests.staff.conftest import S, advance, make_place
+from tests.world import S, advance, build_place
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def grades_for(place) -> dict[int, str]:
 
 def save_queries(place, grades) -> int:
     with CaptureQueriesContext(connection) as captured:
-        services.grades_save(actor=place.teacher, section_id=place.section.pk, grades=grades)
+        grading.grades_save(actor=place.teacher, section_id=place.section.pk, grades=grades)
     return len(captured.captured_queries)
 
 
@@ -46,12 +46,12 @@ def post_queries(client, place, grades) -> int:
 
 @pytest.fixture
 def small(year, today):
-    return make_place(year, name="Small", students=5)
+    return build_place(year, name="Small", students=5)
 
 
 @pytest.fixture
 def large(year, today):
-    return make_place(year, name="Large", students=30)
+    return build_place(year, name="Large", students=30)
 
 
 def test_saving_grades_costs_the_same_queries_for_5_and_30_students(small, large):
@@ -86,7 +86,7 @@ def test_a_mixed_class_is_saved_with_the_history_of_every_move(here):
     registered, confirmed, graded = here.enrollments
     advance(confirmed, S.CONFIRMED)
     advance(graded, S.GRADED, grade="C")
-    rows = services.grades_save(
+    rows = grading.grades_save(
         actor=here.teacher,
         section_id=here.section.pk,
         grades={registered.pk: "a", confirmed.pk: "B", graded.pk: "C"},
@@ -236,7 +236,7 @@ def test_two_batches_over_the_same_rows_in_opposite_orders_do_not_deadlock(year,
 
     from django.db import connections
 
-    place = make_place(year, name="Race", students=12)
+    place = build_place(year, name="Race", students=12)
     ids = [e.pk for e in place.enrollments]
     for pk in ids:
         advance(Enrollment.objects.get(pk=pk), S.GRADED, grade="A")

@@ -1,7 +1,7 @@
 """Every change of a student's record writes an access-log entry: who, role, what, which
 students, when and from where; inside the change's own transaction.
 
-Fixtures: tests/staff/conftest.py (one consortium, a class of three students and a
+Fixtures: `here` from tests/world.py (one consortium, a class of three students and a
 member of staff for every role).
 """
 
@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 
 from accesslog.models import AccessLogEntry
-from enrollment import services
 from enrollment.models import Enrollment, EnrollmentStatusChange
-from tests.staff.conftest import S, advance, settle_fee
+from enrollment.services import grading, registration, rosters, transcription
+from tests.world import S, advance, settle_fee
 
 pytestmark = pytest.mark.django_db
 
@@ -60,14 +60,14 @@ def test_refused_grades_write_no_entry(client, here):
 
 def test_roster_confirm_remove_and_complete_are_logged(here):
     first, second, third = here.enrollments
-    services.roster_confirm(actor=here.teacher, section_id=here.section.pk)
-    services.roster_remove(
-        actor=here.teacher, enrollment_id=third.pk, reason_code=next(iter(services.REMOVAL_REASONS))
+    rosters.roster_confirm(actor=here.teacher, section_id=here.section.pk)
+    rosters.roster_remove(
+        actor=here.teacher, enrollment_id=third.pk, reason_code=next(iter(rosters.REMOVAL_REASONS))
     )
-    services.grades_save(
+    grading.grades_save(
         actor=here.teacher, section_id=here.section.pk, grades={first.pk: "A", second.pk: "D"}
     )
-    services.section_complete(actor=here.teacher, section_id=here.section.pk)
+    grading.section_complete(actor=here.teacher, section_id=here.section.pk)
     whats = [(e.what, students_of(e)) for e in changes()]
     everyone = {e.student_id for e in here.enrollments}
     assert whats == [
@@ -95,7 +95,7 @@ def test_registrar_transcription_and_undo_are_logged(client, here):
         REMOTE_ADDR=CLIENT_IP,
     )
     assert response.status_code == 302
-    services.enrollment_transcription_undo(
+    transcription.enrollment_transcription_undo(
         actor=here.registrar, enrollment_id=first.pk, reason="Posted to the wrong term"
     )
     transcribed, undone = changes()
@@ -114,7 +114,7 @@ def test_fee_waiver_and_grade_override_by_the_consortium_are_logged(client, here
         {"status": "waived", "waiver_reason": "Foster youth"},
     )
     advance(enrollment, S.GRADED, grade="C")
-    services.grade_override(
+    grading.grade_override(
         actor=here.admin, enrollment_id=enrollment.pk, grade="B", reason="Grade keyed wrong"
     )
     fee_entry, override = changes()
@@ -126,7 +126,7 @@ def test_fee_waiver_and_grade_override_by_the_consortium_are_logged(client, here
 def test_a_students_own_withdrawal_is_logged_as_the_student(here):
     enrollment = here.enrollments[0]
     student = enrollment.student
-    services.enrollment_withdraw(enrollment_id=enrollment.pk, actor=student.user)
+    registration.enrollment_withdraw(enrollment_id=enrollment.pk, actor=student.user)
     (entry,) = changes()
     assert (entry.what, entry.role, entry.actor) == ("withdrawal", "student", student.user)
     assert students_of(entry) == {student.pk}
@@ -141,6 +141,6 @@ def test_a_change_that_fails_half_way_leaves_no_entry(here, monkeypatch):
 
     monkeypatch.setattr(EnrollmentStatusChange.objects, "bulk_create", failing)
     with pytest.raises(RuntimeError):
-        services.roster_confirm(actor=here.teacher, section_id=here.section.pk)
+        rosters.roster_confirm(actor=here.teacher, section_id=here.section.pk)
     assert changes() == []
     assert set(Enrollment.objects.values_list("status", flat=True)) == {S.REGISTERED}

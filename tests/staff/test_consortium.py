@@ -9,7 +9,6 @@ from django.urls import reverse
 
 from accesslog.models import AccessLogStudent
 from accesslog.services import access_log_record
-from enrollment import services
 from enrollment.models import (
     Enrollment,
     EnrollmentStatusChange,
@@ -20,12 +19,13 @@ from enrollment.models import (
     StudentMerge,
     StudentProfile,
 )
+from enrollment.services import class_requests, fees, merging
 from tests.factories import (
     EnrollmentFactory,
     FeeFactory,
     StudentProfileFactory,
 )
-from tests.staff.conftest import TODAY, S, advance
+from tests.world import TODAY, S, advance
 
 pytestmark = pytest.mark.django_db
 
@@ -101,8 +101,8 @@ def test_waiver_with_one_of_the_consortiums_reasons(client, here):
     fee.refresh_from_db()
     assert fee.status == "unpaid"
     assert list(FeeChange.objects.values_list("to_status", flat=True)) == ["waived", "unpaid"]
-    with pytest.raises(services.ValidationError):
-        services.fee_record(
+    with pytest.raises(class_requests.ValidationError):
+        fees.fee_record(
             actor=here.admin, fee_id=fee.pk, status="waived", waiver_reason="Made up reason"
         )
 
@@ -112,7 +112,7 @@ def test_a_settled_fee_tells_the_student_their_credit_is_ready(
 ):
     enrollment = advance(here.enrollments[0], S.ATTAINED)
     with django_capture_on_commit_callbacks(execute=True):
-        services.fee_record(
+        fees.fee_record(
             actor=here.admin,
             fee_id=fee_of(enrollment).pk,
             status="paid",
@@ -211,7 +211,7 @@ def test_the_duplicate_check_finds_likely_pairs(here, there):
         high_school=there.school, legal_first_name="Jon", legal_last_name="Smith", birth_date=born
     )
 
-    assert services.duplicate_scan(consortium_id=here.consortium.pk) == 3
+    assert merging.duplicate_scan(consortium_id=here.consortium.pk) == 3
     pairs = {
         frozenset((p.student_id, p.existing_student_id)): p.match_kind
         for p in PossibleDuplicate.objects.all()
@@ -223,7 +223,7 @@ def test_the_duplicate_check_finds_likely_pairs(here, there):
     }
     assert twin.pk not in {pk for pair in pairs for pk in pair}
     assert far.pk not in {pk for pair in pairs for pk in pair}
-    assert services.duplicate_scan(consortium_id=here.consortium.pk) == 0  # no repeats
+    assert merging.duplicate_scan(consortium_id=here.consortium.pk) == 0  # no repeats
 
 
 def test_the_check_runs_from_the_page_and_pairs_can_be_dismissed(
@@ -347,8 +347,8 @@ def test_different_birth_dates_need_a_decision(client, here, twin_records):
     assert "Decide this before merging" in response.content.decode()
     assert not StudentMerge.objects.exists()
     assert Enrollment.objects.get(pk=moved.pk).student == copy
-    with pytest.raises(services.MergeRefused):
-        services.students_merge(
+    with pytest.raises(merging.MergeRefused):
+        merging.students_merge(
             actor=here.admin, survivor_id=kept.pk, merged_id=copy.pk, reason="Same"
         )
 
@@ -407,9 +407,9 @@ def test_two_paid_fees_need_a_decision_and_the_other_is_noted_for_a_refund(
 
 def test_a_merged_record_cannot_be_merged_again(here, twin_records):
     kept, copy, _moved = twin_records
-    services.students_merge(actor=here.admin, survivor_id=kept.pk, merged_id=copy.pk, reason="x")
-    with pytest.raises(services.ValidationError):
-        services.students_merge(
+    merging.students_merge(actor=here.admin, survivor_id=kept.pk, merged_id=copy.pk, reason="x")
+    with pytest.raises(class_requests.ValidationError):
+        merging.students_merge(
             actor=here.admin, survivor_id=here.students[1].pk, merged_id=copy.pk, reason="x"
         )
 
@@ -423,7 +423,7 @@ def test_the_queued_pair_is_settled_by_the_merge(here, twin_records):
     other = PossibleDuplicate.objects.create(
         student=third, existing_student=copy, match_kind="close", source="sign_up"
     )
-    services.students_merge(actor=here.admin, survivor_id=kept.pk, merged_id=copy.pk, reason="x")
+    merging.students_merge(actor=here.admin, survivor_id=kept.pk, merged_id=copy.pk, reason="x")
     pair.refresh_from_db()
     other.refresh_from_db()
     assert pair.status == "merged"

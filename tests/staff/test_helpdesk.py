@@ -9,7 +9,7 @@ from django.urls import reverse
 from accesslog.models import AccessLogEntry, AccessLogStudent
 from enrollment.models import Enrollment, EnrollmentStatusChange
 from tests.factories import StudentProfileFactory
-from tests.staff.conftest import S
+from tests.world import S
 
 pytestmark = pytest.mark.django_db
 
@@ -165,14 +165,14 @@ def test_after_the_window_only_a_consortium_admin_registers_with_a_reason(client
 
 
 def test_an_override_does_not_skip_the_other_rules(here, maria):
-    from enrollment import services
+    from enrollment.services import helpdesk, registration
 
     here.policy.registration_closes = datetime.date(2026, 11, 15)
     here.policy.save()
     here.teacher.is_active = False
     here.teacher.save()
-    with pytest.raises(services.RegistrationRefused) as refused:
-        services.enrollment_register_on_behalf(
+    with pytest.raises(registration.RegistrationRefused) as refused:
+        helpdesk.enrollment_register_on_behalf(
             actor=here.admin,
             student_id=maria.pk,
             section_id=here.section.pk,
@@ -184,10 +184,10 @@ def test_an_override_does_not_skip_the_other_rules(here, maria):
 def test_the_specialist_cannot_override(here, maria):
     from django.core.exceptions import PermissionDenied
 
-    from enrollment import services
+    from enrollment.services import helpdesk
 
     with pytest.raises(PermissionDenied):
-        services.enrollment_register_on_behalf(
+        helpdesk.enrollment_register_on_behalf(
             actor=here.specialist,
             student_id=maria.pk,
             section_id=here.section.pk,

@@ -8,9 +8,10 @@ from django.conf import settings
 from django.core import mail
 
 from accounts.models import SentEmail
-from enrollment import services, tasks
+from enrollment import tasks
+from enrollment.services import notifications, rosters, transcription
 from tests.factories import StudentProfileFactory
-from tests.staff.conftest import TODAY, S, advance, settle_fee
+from tests.world import TODAY, S, advance, settle_fee
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def test_each_student_notification_is_sent_once(here):
     for _ in range(2):
         tasks.send_student_notifications("grade_posted", [enrollment.pk])
         tasks.send_student_notifications("credit_eligible", [enrollment.pk])
-    services.enrollments_transcribe(
+    transcription.enrollments_transcribe(
         actor=here.registrar, college_student_ids={enrollment.pk: "C-5"}, transcribed_on=TODAY
     )
     for _ in range(2):
@@ -43,8 +44,10 @@ def test_each_student_notification_is_sent_once(here):
 
 def test_nothing_is_sent_when_it_is_no_longer_true(here):
     enrollment = advance(here.enrollments[0], S.ATTAINED)  # fee unpaid: not eligible
-    assert services.student_notify(event="credit_eligible", enrollment_id=enrollment.pk) is False
-    assert services.student_notify(event="transcribed", enrollment_id=enrollment.pk) is False
+    assert (
+        notifications.student_notify(event="credit_eligible", enrollment_id=enrollment.pk) is False
+    )
+    assert notifications.student_notify(event="transcribed", enrollment_id=enrollment.pk) is False
     assert mail.outbox == []
 
 
@@ -52,7 +55,7 @@ def test_emails_go_out_in_the_students_language(here):
     enrollment = advance(here.enrollments[0], S.NOT_ATTAINED, grade="C")
     enrollment.student.language = "es"
     enrollment.student.save()
-    services.student_notify(event="grade_posted", enrollment_id=enrollment.pk)
+    notifications.student_notify(event="grade_posted", enrollment_id=enrollment.pk)
     assert mail.outbox[0].subject.startswith("Tu calificación")
 
 
@@ -62,7 +65,7 @@ def test_credit_that_becomes_eligible_later_is_announced_by_the_daily_job(here):
     user = enrollment.student.user
     user.email_verified_at = None
     user.save()
-    assert services.credit_eligible_sweep() == 0
+    assert notifications.credit_eligible_sweep() == 0
     user.email_verified_at = datetime.datetime(2026, 11, 30, tzinfo=datetime.UTC)
     user.save()
     assert tasks.send_credit_eligible_notices() == 1
@@ -82,7 +85,7 @@ def test_the_daily_reminders_are_scheduled():
 
 
 def run_reminders(day):
-    return services.deadline_reminders_send(today=day)
+    return notifications.deadline_reminders_send(today=day)
 
 
 def test_registration_reminder_once_to_students_not_yet_registered(here, there):
@@ -108,7 +111,7 @@ def test_payment_reminder_once_per_unpaid_fee(here):
     here.policy.payment_deadline = TODAY + datetime.timedelta(days=7)
     here.policy.save()
     settle_fee(here.enrollments[0])
-    services.roster_remove(
+    rosters.roster_remove(
         actor=here.teacher, enrollment_id=here.enrollments[2].pk, reason_code="dropped"
     )
     assert run_reminders(TODAY)["payment"] == 1

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Role, RoleMembership
-from enrollment import services
+from enrollment.services import class_requests, registration
 from organisations import services as organisation_services
 from organisations.models import ConsortiumPolicy
 from tests.factories import (
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 def policy_url(place, year="2026-27"):
-    return reverse("consortium_policy_edit", args=[place.consortium.pk, year])
+    return reverse("organisations:consortium_policy_edit", args=[place.consortium.pk, year])
 
 
 def policy_data(**changes):
@@ -55,8 +55,8 @@ def test_policy_changes_apply_at_once_and_are_recorded(client, here, password):
     assert "registration_closes: 2027-03-15 → 2026-11-30" in entry.change_message
     assert "2026-11-30" in client.get(policy_url(here)).content.decode()
     # Registration closed yesterday (today is 2026-12-01 in these tests).
-    with pytest.raises(services.RegistrationRefused) as refused:
-        services.enrollment_register(student=student, section=here.section, actor=student.user)
+    with pytest.raises(registration.RegistrationRefused) as refused:
+        registration.enrollment_register(student=student, section=here.section, actor=student.user)
     assert refused.value.code == "window_closed"
 
 
@@ -98,13 +98,13 @@ def test_a_new_year_starts_from_last_years_policy(client, here):
     )
     new = ConsortiumPolicy.objects.get(academic_year__code="2027-28")
     assert new.default_minimum_grade == "C+"
-    listing = client.get(reverse("consortium_policies"))
+    listing = client.get(reverse("organisations:consortium_policies"))
     assert "2027-28" in listing.content.decode()
 
 
 def test_the_teacher_list_is_the_consortiums(client, here, there):
     client.force_login(here.admin)
-    response = client.get(reverse("consortium_teachers"))
+    response = client.get(reverse("organisations:consortium_teachers"))
     users = [row["user"] for row in response.context["rows"]]
     assert here.teacher in users
     assert there.teacher not in users
@@ -117,7 +117,7 @@ def test_deactivation_signs_the_teacher_out_and_closes_their_classes(
     assert teacher_client.login(username=here.teacher.email, password=password)
     assert Session.objects.count() == 1
     client.force_login(here.admin)
-    url = reverse("consortium_teacher_deactivate", args=[here.teacher.pk])
+    url = reverse("organisations:consortium_teacher_deactivate", args=[here.teacher.pk])
     assert client.post(url, {"reason": ""}).status_code == 400
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url, {"reason": "Left the district"})
@@ -127,11 +127,11 @@ def test_deactivation_signs_the_teacher_out_and_closes_their_classes(
     assert teacher_client.get(reverse("enrollment:teacher_classes")).status_code == 302
     assert "Deactivated: Left the district" in LogEntry.objects.get().change_message
     student = StudentProfileFactory(high_school=here.school)
-    with pytest.raises(services.RegistrationRefused) as refused:
-        services.enrollment_register(student=student, section=here.section, actor=student.user)
+    with pytest.raises(registration.RegistrationRefused) as refused:
+        registration.enrollment_register(student=student, section=here.section, actor=student.user)
     assert refused.value.code == "teacher_inactive"
 
-    client.post(reverse("consortium_teacher_activate", args=[here.teacher.pk]))
+    client.post(reverse("organisations:consortium_teacher_activate", args=[here.teacher.pk]))
     here.teacher.refresh_from_db()
     assert here.teacher.is_active is True
 
@@ -140,7 +140,7 @@ def test_accounts_with_other_roles_are_not_deactivated_here(here):
     RoleMembership.objects.create(
         user=here.teacher, role=Role.CAREER_SPECIALIST, district=here.district
     )
-    with pytest.raises(services.ValidationError):
+    with pytest.raises(class_requests.ValidationError):
         organisation_services.teacher_deactivate(
             actor=here.admin, user_id=here.teacher.pk, reason="Left"
         )
@@ -151,13 +151,13 @@ def test_accounts_with_other_roles_are_not_deactivated_here(here):
 def test_assign_a_teacher_to_schools(client, here, there):
     second = HighSchoolFactory(district=here.district, name="North High")
     client.force_login(here.admin)
-    add = reverse("consortium_teacher_school_add", args=[here.teacher.pk])
+    add = reverse("organisations:consortium_teacher_school_add", args=[here.teacher.pk])
     client.post(add, {"high_school": second.pk})
     assert RoleMembership.objects.filter(user=here.teacher, high_school=second).exists()
     # A school of another consortium is not offered.
     assert client.post(add, {"high_school": there.school.pk}).status_code == 400
     # A school where they teach a class this year stays; the other can go.
-    remove = "consortium_teacher_school_remove"
+    remove = "organisations:consortium_teacher_school_remove"
     client.post(reverse(remove, args=[here.teacher.pk, here.school.pk]))
     assert RoleMembership.objects.filter(user=here.teacher, high_school=here.school).exists()
     client.post(reverse(remove, args=[here.teacher.pk, second.pk]))
@@ -166,7 +166,7 @@ def test_assign_a_teacher_to_schools(client, here, there):
 
 def test_the_last_school_cannot_be_removed(here):
     lone = make_staff(Role.TEACHER, here.school)
-    with pytest.raises(services.ValidationError):
+    with pytest.raises(class_requests.ValidationError):
         organisation_services.teacher_school_remove(
             actor=here.admin, user_id=lone.pk, high_school_id=here.school.pk
         )
@@ -176,7 +176,7 @@ def test_invite_a_teacher_from_the_list(client, here, django_capture_on_commit_c
     client.force_login(here.admin)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("consortium_teacher_invite"),
+            reverse("organisations:consortium_teacher_invite"),
             {
                 "email": "new.teacher@school.example.org",
                 "first_name": "Nia",
@@ -187,5 +187,5 @@ def test_invite_a_teacher_from_the_list(client, here, django_capture_on_commit_c
     assert response.status_code == 302
     invited = UserFactory._meta.model.objects.get(email="new.teacher@school.example.org")
     assert invited.is_active is False
-    page = client.get(reverse("consortium_teacher", args=[invited.pk]))
+    page = client.get(reverse("organisations:consortium_teacher", args=[invited.pk]))
     assert "Send the invitation again" in page.content.decode()

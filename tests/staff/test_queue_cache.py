@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from accesslog.models import AccessLogEntry
-from tests.staff.conftest import S, advance, enroll, settle_fee
+from tests.world import S, advance, enroll, settle_fee
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,11 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from enrollment import services
+from enrollment import rules
 from enrollment.models import Enrollment, EnrollmentStatusChange
+from enrollment.services import class_requests, transcription
 from tests.factories import SectionFactory
-from tests.staff.conftest import TODAY, S, advance, enroll, settle_fee
+from tests.world import TODAY, S, advance, enroll, settle_fee
 
 pytestmark = pytest.mark.django_db
 
@@ -145,7 +146,7 @@ def test_one_credit_at_a_time(client, here, ready):
 
 def test_undo_with_a_reason_within_the_allowed_days(client, here, ready):
     enrollment = ready[0]
-    services.enrollments_transcribe(
+    transcription.enrollments_transcribe(
         actor=here.registrar, college_student_ids={enrollment.pk: "C1"}, transcribed_on=TODAY
     )
     client.force_login(here.registrar)
@@ -164,14 +165,14 @@ def test_undo_with_a_reason_within_the_allowed_days(client, here, ready):
 
 def test_undo_is_refused_after_the_allowed_days(here, ready):
     enrollment = ready[0]
-    services.enrollments_transcribe(
+    transcription.enrollments_transcribe(
         actor=here.registrar, college_student_ids={enrollment.pk: "C1"}, transcribed_on=TODAY
     )
     # The allowed days run from when the credit was marked (the real clock), not from TODAY.
     marked = Enrollment.objects.get(pk=enrollment.pk)
-    late = services.transcription_undo_until(marked) + datetime.timedelta(days=1)
-    with pytest.raises(services.ValidationError) as refused:
-        services.enrollment_transcription_undo(
+    late = rules.transcription_undo_until(marked) + datetime.timedelta(days=1)
+    with pytest.raises(class_requests.ValidationError) as refused:
+        transcription.enrollment_transcription_undo(
             actor=here.registrar, enrollment_id=enrollment.pk, reason="Oops", today=late
         )
     assert refused.value.code == "undo_expired"
@@ -180,7 +181,7 @@ def test_undo_is_refused_after_the_allowed_days(here, ready):
 
 def test_a_known_college_student_id_is_filled_in(client, here, ready, year):
     first = ready[0]
-    services.enrollments_transcribe(
+    transcription.enrollments_transcribe(
         actor=here.registrar, college_student_ids={first.pk: "KNOWN-7"}, transcribed_on=TODAY
     )
     second_class = SectionFactory(articulation=here.articulation, academic_year=year)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from accesslog.models import AccessLogEntry
 from enrollment.models import EnrollmentStatus as S
 from tests.factories import StudentProfileFactory
-from tests.staff.conftest import advance, enroll
+from tests.world import advance, enroll
 
 pytestmark = pytest.mark.django_db
 
@@ -83,23 +83,23 @@ def test_a_teacher_deactivated_and_reactivated_shows_on_the_students_class_list(
     assert refusal not in student_client.get(register).content.decode()
     client.force_login(here.admin)
     response = client.post(
-        reverse("consortium_teacher_deactivate", args=[here.teacher.pk]),
+        reverse("organisations:consortium_teacher_deactivate", args=[here.teacher.pk]),
         {"reason": "Left the district"},
     )
     assert response.status_code == 302
     assert refusal in student_client.get(register).content.decode()
-    client.post(reverse("consortium_teacher_activate", args=[here.teacher.pk]))
+    client.post(reverse("organisations:consortium_teacher_activate", args=[here.teacher.pk]))
     assert refusal not in student_client.get(register).content.decode()
 
 
 def test_a_merge_shows_on_the_surviving_students_dashboard(here, twin_records):
     """The merge moves enrollments with an UPDATE (no signal)."""
-    from enrollment import services
+    from enrollment.services import merging
 
     kept, copy, moved = twin_records
     student_client = Client()
     student_client.force_login(kept.user)
     dashboard = reverse("enrollment:dashboard")
     assert f'id="enrollment-{moved.pk}"' not in student_client.get(dashboard).content.decode()
-    services.students_merge(actor=here.admin, survivor_id=kept.pk, merged_id=copy.pk, reason="x")
+    merging.students_merge(actor=here.admin, survivor_id=kept.pk, merged_id=copy.pk, reason="x")
     assert f'id="enrollment-{moved.pk}"' in student_client.get(dashboard).content.decode()

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.staff.conftest import S, advance, settle_fee
+from tests.world import S, advance, settle_fee
 
 pytestmark = pytest.mark.django_db
 

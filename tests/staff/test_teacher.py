@@ -8,10 +8,10 @@ from django.urls import reverse
 
 from accesslog.models import AccessLogEntry
 from articulations.models import TeacherQualification
-from enrollment import services
 from enrollment.models import Enrollment, EnrollmentStatusChange, SectionRequest
+from enrollment.services import class_requests, grading, rosters
 from tests.factories import SectionFactory
-from tests.staff.conftest import S, advance, enroll, settle_fee
+from tests.world import S, advance, enroll, settle_fee
 
 pytestmark = pytest.mark.django_db
 
@@ -107,8 +107,8 @@ def test_an_unqualified_teacher_is_told_why(client, here, year):
     assert response.context["form"].errors["articulation"]
     assert not SectionRequest.objects.exists()
     # The service refuses it too, with the reason.
-    with pytest.raises(services.ValidationError) as refused:
-        services.section_request_create(
+    with pytest.raises(class_requests.ValidationError) as refused:
+        class_requests.section_request_create(
             actor=here.teacher,
             articulation_id=here.articulation.pk,
             high_school_id=here.school.pk,
@@ -121,7 +121,7 @@ def test_an_unqualified_teacher_is_told_why(client, here, year):
 
 def test_declining_needs_a_note_and_the_teacher_may_cancel(client, here, year):
     TeacherQualification.objects.create(articulation=here.articulation, teacher=here.teacher)
-    first = services.section_request_create(
+    first = class_requests.section_request_create(
         actor=here.teacher,
         articulation_id=here.articulation.pk,
         high_school_id=here.school.pk,
@@ -142,7 +142,7 @@ def test_declining_needs_a_note_and_the_teacher_may_cancel(client, here, year):
     first.refresh_from_db()
     assert (first.status, first.decision_note) == ("declined", "No lab at this school")
 
-    second = services.section_request_create(
+    second = class_requests.section_request_create(
         actor=here.teacher,
         articulation_id=here.articulation.pk,
         high_school_id=here.school.pk,
@@ -179,7 +179,7 @@ def test_confirm_all_in_one_go(client, here):
 
 def test_bulk_confirm_is_all_or_nothing(client, here):
     first, second, _third = here.enrollments
-    services.roster_remove(actor=here.teacher, enrollment_id=second.pk, reason_code="dropped")
+    rosters.roster_remove(actor=here.teacher, enrollment_id=second.pk, reason_code="dropped")
     client.force_login(here.teacher)
     response = client.post(
         reverse("enrollment:teacher_roster_confirm", args=[here.section.pk]),
@@ -197,7 +197,7 @@ def test_bulk_confirm_rolls_back_when_one_change_fails(here, monkeypatch):
 
     monkeypatch.setattr(EnrollmentStatusChange.objects, "bulk_create", failing)
     with pytest.raises(RuntimeError):
-        services.roster_confirm(actor=here.teacher, section_id=here.section.pk)
+        rosters.roster_confirm(actor=here.teacher, section_id=here.section.pk)
     assert statuses(here) == [S.REGISTERED] * 3
     assert not EnrollmentStatusChange.objects.filter(to_status=S.CONFIRMED).exists()
 
@@ -357,14 +357,12 @@ def test_a_rows_own_button_without_javascript_saves_that_row(client, here):
 
 def test_grades_change_until_the_deadline_then_only_by_override(client, here):
     enrollment = advance(here.enrollments[0], S.GRADED, grade="B")
-    services.grades_save(
-        actor=here.teacher, section_id=here.section.pk, grades={enrollment.pk: "A"}
-    )
+    grading.grades_save(actor=here.teacher, section_id=here.section.pk, grades={enrollment.pk: "A"})
     enrollment.refresh_from_db()
     assert history(enrollment)[-1][:3] == (S.GRADED, S.GRADED, "A")
     after_deadline = here.policy.grading_deadline + datetime.timedelta(days=1)
-    with pytest.raises(services.ValidationError) as refused:
-        services.grades_save(
+    with pytest.raises(class_requests.ValidationError) as refused:
+        grading.grades_save(
             actor=here.teacher,
             section_id=here.section.pk,
             grades={enrollment.pk: "C"},
@@ -424,7 +422,7 @@ def test_mark_complete_finalizes_every_grade_in_one_go(
 ):
     first, second, third = here.enrollments
     settle_fee(first)
-    services.grades_save(
+    grading.grades_save(
         actor=here.teacher,
         section_id=here.section.pk,
         grades={first.pk: "A", second.pk: "C", third.pk: "B"},
@@ -442,14 +440,12 @@ def test_mark_complete_finalizes_every_grade_in_one_go(
     # Only the student whose fee is settled has credit ready for the transcript.
     assert sum("ready for the transcript" in s for s in subjects) == 1
     # The grades are final for the teacher now.
-    with pytest.raises(services.ValidationError):
-        services.grades_save(
-            actor=here.teacher, section_id=here.section.pk, grades={second.pk: "A"}
-        )
+    with pytest.raises(class_requests.ValidationError):
+        grading.grades_save(actor=here.teacher, section_id=here.section.pk, grades={second.pk: "A"})
 
 
 def test_mark_complete_is_refused_while_students_wait_for_a_grade(client, here):
-    services.grades_save(
+    grading.grades_save(
         actor=here.teacher, section_id=here.section.pk, grades={here.enrollments[0].pk: "A"}
     )
     client.force_login(here.teacher)
@@ -463,7 +459,7 @@ def test_mark_complete_is_refused_while_students_wait_for_a_grade(client, here):
 
 
 def test_mark_complete_rolls_back_when_one_change_fails(here, monkeypatch):
-    services.grades_save(
+    grading.grades_save(
         actor=here.teacher,
         section_id=here.section.pk,
         grades={e.pk: "A" for e in here.enrollments},
@@ -475,7 +471,7 @@ def test_mark_complete_rolls_back_when_one_change_fails(here, monkeypatch):
 
     monkeypatch.setattr(EnrollmentStatusChange.objects, "bulk_create", failing)
     with pytest.raises(RuntimeError):
-        services.section_complete(actor=here.teacher, section_id=here.section.pk)
+        grading.section_complete(actor=here.teacher, section_id=here.section.pk)
     assert statuses(here) == [S.GRADED] * 3
     here.section.refresh_from_db()
     assert here.section.completed_at is None

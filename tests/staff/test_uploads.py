@@ -11,7 +11,7 @@ from django.urls import reverse
 from enrollment import importers
 from enrollment.models import Enrollment, Fee, StudentProfile
 from tests.factories import StudentProfileFactory
-from tests.staff.conftest import S, advance, enroll, settle_fee
+from tests.world import S, advance, enroll, settle_fee
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +123,7 @@ def test_a_sers_id_with_another_persons_name_is_refused(client, here):
 
 
 def test_a_merged_records_sers_id_finds_the_student(client, here):
-    from enrollment import services
+    from enrollment.services import merging
 
     kept = here.enrollments[0].student
     copy = StudentProfileFactory(
@@ -132,7 +132,7 @@ def test_a_merged_records_sers_id_finds_the_student(client, here):
         legal_last_name=kept.legal_last_name,
         birth_date=kept.birth_date,
     )
-    services.students_merge(actor=here.admin, survivor_id=kept.pk, merged_id=copy.pk, reason="x")
+    merging.students_merge(actor=here.admin, survivor_id=kept.pk, merged_id=copy.pk, reason="x")
     upload_roster(client, here, f"sers_id,grade\n{copy.sers_id},A\n")
     assert Enrollment.objects.get(pk=here.enrollments[0].pk).status == S.GRADED
 

@@ -141,7 +141,8 @@ def test_sign_up_verify_register_two_classes_dashboard(phone_page, live_server, 
 
 def test_the_other_student_pages_pass_axe_on_a_phone(phone_page, live_server, world, student):
     from enrollment.models import EnrollmentStatus as S
-    from enrollment.services import enrollment_change_status, enrollment_register
+    from enrollment.services.registration import enrollment_register
+    from enrollment.services.transitions import enrollment_change_status
     from tests.browser.fixtures import log_in
 
     page = phone_page

@@ -11,10 +11,10 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
 
-from enrollment import services
-from enrollment.services import enrollment_register_many
+from enrollment.services import signup
+from enrollment.services.registration import enrollment_register_many
 from tests.factories import StudentProfileFactory
-from tests.student.conftest import TODAY
+from tests.world import TODAY
 
 BASE = Path(settings.BASE_DIR)
 PO = BASE / "locale" / "es" / "LC_MESSAGES" / "django.po"
@@ -27,7 +27,7 @@ STUDENT_FILES = [
     BASE / "templates" / "base.html",
     BASE / "templates" / "registration" / "login.html",
     *sorted((BASE / "templates" / "registration").glob("password_*")),
-    *sorted((BASE / "templates" / "emails").glob("student_*.txt")),
+    *sorted((BASE / "enrollment" / "templates" / "enrollment" / "emails").glob("student_*.txt")),
     BASE / "templates" / "home.html",
     BASE / "reports" / "templates" / "reports" / "access_log" / "record_views.html",
 ]
@@ -79,7 +79,7 @@ STUDENT_REFS = (
     "templates/components/",
     "templates/registration/login.html",
     "templates/registration/password_",
-    "templates/emails/student_",
+    "enrollment/templates/enrollment/emails/student_",
     "sers/navigation.py",
     "templates/home.html",
     "reports/templates/reports/access_log/record_views.html",
@@ -173,7 +173,14 @@ def test_student_pages_in_spanish(client, world, student, name):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "name", ["enrollment:sign_up", "enrollment:forgot_email", "login", "password_reset", "home"]
+    "name",
+    [
+        "enrollment:sign_up",
+        "enrollment:forgot_email",
+        "accounts:login",
+        "accounts:password_reset",
+        "home",
+    ],
 )
 def test_public_pages_in_spanish(client, world, name):
     english = client.get(reverse(name))
@@ -190,10 +197,10 @@ def test_student_emails_in_spanish(world, django_capture_on_commit_callbacks):
         enrollment_register_many(
             student=student, section_ids=[world.sections[0].pk], actor=student.user, today=TODAY
         )
-    services.student_send_welcome_email(user_id=student.user_id)
+    signup.student_send_welcome_email(user_id=student.user_id)
     student.user.email_verified_at = None
     student.user.save()
-    services.user_send_verification_email(user_id=student.user_id)
+    signup.user_send_verification_email(user_id=student.user_id)
     subjects = [m.subject for m in mail.outbox]
     assert subjects == [
         "Ya estás inscrito/a: CTE Dual Credit 2026-27",

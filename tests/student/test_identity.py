@@ -6,7 +6,7 @@ import pytest
 
 from enrollment.identity import Identity, blocks_sign_up, identities_match, mask_email
 from enrollment.models import MatchKind
-from enrollment.selectors import identity_matches
+from enrollment.selectors.student import identity_matches
 from tests.factories import StudentProfileFactory
 
 SAME, VARIANT, CLOSE = MatchKind.SAME, MatchKind.VARIANT, MatchKind.CLOSE

@@ -9,9 +9,10 @@ from django.test import Client
 from django.urls import reverse
 
 from enrollment.models import EnrollmentStatus as S
-from enrollment.services import enrollment_change_status, enrollment_register
+from enrollment.services.registration import enrollment_register
+from enrollment.services.transitions import enrollment_change_status
 from tests.factories import StudentProfileFactory
-from tests.student.conftest import TODAY, make_class
+from tests.world import TODAY, make_class
 
 DASHBOARD = reverse("enrollment:dashboard")
 REGISTER = reverse("enrollment:register")

@@ -8,9 +8,10 @@ from django.urls import reverse
 
 from enrollment.models import EnrollmentStatus as S
 from enrollment.models import IdentityChange, PossibleDuplicate
-from enrollment.services import enrollment_change_status, enrollment_register
+from enrollment.services.registration import enrollment_register
+from enrollment.services.transitions import enrollment_change_status
 from tests.factories import TEST_PASSWORD, StudentProfileFactory, UserFactory
-from tests.student.conftest import TODAY
+from tests.world import TODAY
 
 pytestmark = pytest.mark.django_db
 
@@ -141,7 +142,7 @@ def test_after_a_credit_the_change_waits_for_staff(student_client, student, worl
     # One waiting request at a time (the service, and a constraint behind it).
     from django.core.exceptions import ValidationError
 
-    from enrollment.services import student_identity_change
+    from enrollment.services.signup import student_identity_change
 
     with pytest.raises(ValidationError):
         student_identity_change(

@@ -12,22 +12,22 @@ from accounts.models import SentEmail
 from articulations.models import Articulation
 from enrollment.models import Enrollment, EnrollmentStatusChange, Fee
 from enrollment.models import EnrollmentStatus as S
-from enrollment.services import (
+from enrollment.services.registration import (
     RegistrationBatchRefused,
     RegistrationRefused,
-    enrollment_change_status,
     enrollment_register,
     enrollment_register_many,
     enrollment_send_registration_confirmation,
     enrollment_withdraw,
 )
+from enrollment.services.transitions import enrollment_change_status
 from tests.factories import (
     AcademicYearFactory,
     ConsortiumPolicyFactory,
     EnrollmentFactory,
     UserFactory,
 )
-from tests.student.conftest import TODAY, make_class
+from tests.world import TODAY, make_class
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +153,7 @@ def test_a_race_on_the_constraint_becomes_a_clear_message(world, student, monkey
     EnrollmentFactory(student=student, section=section)
     # The service's own check sees no active enrollment, as if the other one were not
     # committed yet: the insert then hits the one-active-enrollment constraint.
-    monkeypatch.setattr("enrollment.services.INACTIVE_STATUSES", tuple(S.values))
+    monkeypatch.setattr("enrollment.services.registration.INACTIVE_STATUSES", tuple(S.values))
     with pytest.raises(RegistrationRefused) as refused:
         register(student, section)
     assert refused.value.code == "duplicate"

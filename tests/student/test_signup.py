@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from enrollment.models import PossibleDuplicate, StudentProfile
-from enrollment.selectors import email_is_school_address
-from enrollment.views import LOOKUP_LIMIT_PER_IDENTITY
+from enrollment.selectors.student import email_is_school_address
+from enrollment.views.student_signup import LOOKUP_LIMIT_PER_IDENTITY
 from tests.factories import StudentProfileFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from django.core.signing import TimestampSigner
 from django.urls import reverse
 
 from accounts.models import SentEmail
-from enrollment import services
-from enrollment.views import RESEND_LIMIT
+from enrollment.services import signup
+from enrollment.views.student_signup import RESEND_LIMIT
 from tests.factories import StudentProfileFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def unverified(world):
 
 def link_path(user) -> str:
     return reverse(
-        "enrollment:verify_email", kwargs={"token": services.email_verification_token(user=user)}
+        "enrollment:verify_email", kwargs={"token": signup.email_verification_token(user=user)}
     )
 
 
@@ -35,7 +35,7 @@ def test_the_emailed_link_confirms_the_address_and_sends_the_welcome_email(
     client, unverified, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.user_send_verification_email(user_id=unverified.user_id)
+        assert signup.user_send_verification_email(user_id=unverified.user_id)
     path = re.search(r"localhost:8000(/verify/\S+/)", mail.outbox[0].body).group(1)
     # Opening the link (or a mail scanner fetching it) changes nothing.
     response = client.get(path)
@@ -69,7 +69,7 @@ def test_signed_in_student_goes_to_the_dashboard_after_confirming(
 
 def test_an_expired_link_is_refused(client, unverified, monkeypatch):
     path = link_path(unverified.user)
-    later = time.time() + services.EMAIL_VERIFICATION_MAX_AGE + 60
+    later = time.time() + signup.EMAIL_VERIFICATION_MAX_AGE + 60
     monkeypatch.setattr("django.core.signing.time.time", lambda: later)
     for method in (client.get, client.post):
         response = method(path)
@@ -88,7 +88,7 @@ def test_an_expired_link_is_refused(client, unverified, monkeypatch):
     ],
 )
 def test_a_tampered_link_is_refused(client, unverified, tamper):
-    token = services.email_verification_token(user=unverified.user)
+    token = signup.email_verification_token(user=unverified.user)
     response = client.post(reverse("enrollment:verify_email", kwargs={"token": tamper(token)}))
     assert response.status_code == 400
     assert b"not valid" in response.content
@@ -133,5 +133,5 @@ def test_verified_students_skip_the_check_your_email_page(client, student):
 
 
 def test_no_verification_email_once_verified(student):
-    assert not services.user_send_verification_email(user_id=student.user_id)
+    assert not signup.user_send_verification_email(user_id=student.user_id)
     assert mail.outbox == []

@@ -12,7 +12,8 @@ from django.urls import reverse
 from accounts.models import Role
 from enrollment.models import Enrollment, Fee, IdentityChange
 from enrollment.models import EnrollmentStatus as S
-from enrollment.services import enrollment_change_status, enrollment_register
+from enrollment.services.registration import enrollment_register
+from enrollment.services.transitions import enrollment_change_status
 from tests.factories import (
     AcademicYearFactory,
     ConsortiumPolicyFactory,
@@ -20,7 +21,7 @@ from tests.factories import (
     FeeFactory,
     make_staff,
 )
-from tests.student.conftest import TODAY, make_class
+from tests.world import TODAY, make_class
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +64,7 @@ def walk_to(enrollment, status, teacher, grade="A"):
 def test_anonymous_users_are_sent_to_sign_in(client, world, name, method):
     response = getattr(client, method)(reverse(name))
     assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert response.url.startswith(reverse("accounts:login"))
 
 
 @pytest.mark.parametrize(("name", "method"), STUDENT_PAGES)
@@ -109,7 +110,7 @@ def test_object_pages_answer_404_for_another_students_records(student_client, wo
 def test_object_pages_for_anonymous_and_staff(client, world, other_student):
     theirs = register(other_student, world.sections[0])
     withdraw = reverse("enrollment:withdraw", kwargs={"pk": theirs.pk})
-    assert client.get(withdraw).url.startswith(reverse("login"))
+    assert client.get(withdraw).url.startswith(reverse("accounts:login"))
     client.force_login(make_staff(Role.CONSORTIUM_ADMIN, world.consortium))
     assert client.get(withdraw).status_code == 403
 
@@ -312,18 +313,18 @@ def test_a_class_that_closed_meanwhile_is_reported_and_nothing_is_registered(
     chosen = {"school": world.school.pk, "sections": [world.sections[0].pk, world.sections[1].pk]}
     # The page was loaded in time; the window closes before the student confirms (a race
     # the page cannot see, so the service's own check answers).
-    from enrollment import services
+    from enrollment.services import registration
 
-    original = services.enrollment_register
+    original = registration.enrollment_register
 
     def closed_for_web_design(*, section, **kwargs):
         if section.pk == world.sections[1].pk:
-            raise services.RegistrationRefused(
+            raise registration.RegistrationRefused(
                 "Registration for this class closed on March 15, 2027.", code="window_closed"
             )
         return original(section=section, **kwargs)
 
-    monkeypatch.setattr(services, "enrollment_register", closed_for_web_design)
+    monkeypatch.setattr(registration, "enrollment_register", closed_for_web_design)
     response = student_client.post(reverse("enrollment:register_confirm"), chosen)
     assert response.status_code == 200
     page = response.content.decode()
@@ -407,7 +408,7 @@ def test_the_menu_shows_student_entries_only_to_students(client, world, student)
 
 
 def test_the_login_page_links_to_sign_up_and_forgot_email(client, world):
-    page = client.get(reverse("login")).content.decode()
+    page = client.get(reverse("accounts:login")).content.decode()
     assert reverse("enrollment:sign_up") in page
     assert reverse("enrollment:forgot_email") in page
 

@@ -5,9 +5,9 @@ the scope, with objects of their own: the other admin runs a second consortium (
 the other registrar (a second college), the other teacher (a second school) and the other
 student (a classmate of our student, registered in that teacher's class) are inside our
 consortium (`neighbours`), so scoping by consortium where it should be by college,
-school or person shows. Synthetic data only."""
+school or person shows. Built with tests/world.py (`here` and `there` are its Places).
+Synthetic data only."""
 
-import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -19,25 +19,30 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.models import Role, User
 from articulations.models import TeacherQualification
 from enrollment.models import IdentityChange, PossibleDuplicate, SectionRequest
-from enrollment.services import email_verification_token
+from enrollment.services.signup import email_verification_token
 from organisations.services import teacher_activation_token
 from reports.models import ReportJob
 from tests.factories import (
-    AcademicYearFactory,
-    ArticulationFactory,
     CollegeCourseFactory,
     CollegeFactory,
     DistrictFactory,
-    EnrollmentFactory,
-    FeeFactory,
     HighSchoolFactory,
-    SectionFactory,
-    StudentProfileFactory,
     make_staff,
 )
-from tests.staff.conftest import Place, S, advance, make_place, settle_fee
-
-TODAY = datetime.date(2026, 12, 1)
+from tests.world import (
+    Place,
+    S,
+    add_agreement,
+    add_enrollment,
+    add_fee,
+    add_section,
+    add_student,
+    add_teacher,
+    advance,
+    build_place,
+    school_year,
+    settle_fee,
+)
 
 ANONYMOUS = "anonymous"
 STUDENT = "student"
@@ -120,17 +125,14 @@ def make_neighbours(here: Place, year) -> Neighbours:
     school = HighSchoolFactory(
         district=DistrictFactory(consortium=here.consortium), name="Neighbour High School"
     )
-    articulation = ArticulationFactory(
-        consortium=here.consortium, college=college, college_courses=[course], valid_years=[year]
+    articulation = add_agreement(
+        here.consortium, college, [year], courses=[course], schools=[school]
     )
-    articulation.high_schools.add(school)
-    teacher = make_staff(Role.TEACHER, school)
-    section = SectionFactory(
-        articulation=articulation, teacher=teacher, high_school=school, academic_year=year
-    )
-    student = StudentProfileFactory(high_school=here.school)
-    enrollment = EnrollmentFactory(student=student, section=section)
-    FeeFactory(student=student, consortium=here.consortium, academic_year=year)
+    teacher = add_teacher(school)
+    section = add_section(articulation, school=school, year=year, teacher=teacher)
+    student = add_student(here.school)
+    enrollment = add_enrollment(student, section)
+    add_fee(student, here.consortium, year)
     return Neighbours(
         college=college,
         registrar=make_staff(Role.REGISTRAR, college),
@@ -143,9 +145,9 @@ def make_neighbours(here: Place, year) -> Neighbours:
 
 
 def build_world() -> World:
-    year = AcademicYearFactory(start_year=2026)
-    here = make_place(year, name="Cascade", students=3)
-    there = make_place(year, name="Desert", students=1)
+    year = school_year(2026)
+    here = build_place(year, name="Cascade", students=3)
+    there = build_place(year, name="Desert", students=1)
     student = here.students[0]
     enrollment = here.enrollments[0]
     attained = advance(here.enrollments[1], S.ATTAINED)
@@ -163,7 +165,7 @@ def build_world() -> World:
         status=IdentityChange.Status.PENDING,
         requested_by=student.user,
     )
-    duplicate_student = StudentProfileFactory(high_school=here.school)
+    duplicate_student = add_student(here.school)
     duplicate = PossibleDuplicate.objects.create(
         student=duplicate_student,
         existing_student=here.students[1],

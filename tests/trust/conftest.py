@@ -2,20 +2,11 @@
 
 import time
 
-import pytest
-from django.core.cache import cache
 from django_otp.oath import TOTP
 
-# The student journey's world (an open registration window, classes this year) and a
-# frozen `today`; importing the fixtures makes them available here.
-from tests.student.conftest import make_class, student, today, world  # noqa: F401
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
+# The student journey's world (an open registration window, classes this year) and its
+# student; importing the fixtures makes them available here (`today`: tests/conftest.py).
+from tests.student.conftest import student, world  # noqa: F401
 
 
 def totp_now(device, *, offset_steps: int = 0) -> str:

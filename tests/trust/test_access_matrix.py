@@ -54,7 +54,6 @@ from django.db import connection, transaction
 from django.template.base import Template
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
-from django.utils import timezone
 
 from accounts.models import RoleMembership, User
 from articulations.models import Articulation, TeacherQualification
@@ -69,9 +68,10 @@ from enrollment.models import (
 )
 from organisations.models import ConsortiumPolicy
 from reports.models import ReportJob
-from tests.trust.access_world import ANONYMOUS, PERSONAS, TODAY, World, build_world
+from tests.trust.access_world import ANONYMOUS, PERSONAS, World, build_world
+from tests.world import localdate
 
-LOGIN = "login"
+LOGIN = "accounts:login"
 REDIRECT = "redirect"
 DONE = "done"
 REFUSED = {LOGIN, 403, 404, 405}
@@ -169,24 +169,24 @@ EXPECTED: dict[str, Entry] = {
     "healthz": public(),
     "set_language": public(REDIRECT, post=REDIRECT),
     # a signed-in user is sent on to their start page
-    "login": public(get_for=SIGNED_IN_REDIRECT, post=200, post_for=SIGNED_IN_REDIRECT),
-    "logout": public(405, post=REDIRECT),
-    "password_change": page(EVERYONE_SIGNED_IN, post=True),
-    "password_change_done": page(EVERYONE_SIGNED_IN),
-    "password_reset": public(post=200),
-    "password_reset_done": public(),
+    "accounts:login": public(get_for=SIGNED_IN_REDIRECT, post=200, post_for=SIGNED_IN_REDIRECT),
+    "accounts:logout": public(405, post=REDIRECT),
+    "accounts:password_change": page(EVERYONE_SIGNED_IN, post=True),
+    "accounts:password_change_done": page(EVERYONE_SIGNED_IN),
+    "accounts:password_reset": public(post=200),
+    "accounts:password_reset_done": public(),
     # a valid link: on to the set-password step (the token leaves the URL)
-    "password_reset_confirm": public(
+    "accounts:password_reset_confirm": public(
         REDIRECT, kw=lambda w: dict(zip(("uidb64", "token"), w.reset_token, strict=True))
     ),
-    "password_reset_complete": public(),
+    "accounts:password_reset_complete": public(),
     # an invitation already used: "this link is no longer valid", for everyone
-    "teacher_activate": public(
+    "organisations:teacher_activate": public(
         kw=lambda w: dict(zip(("uidb64", "token"), w.teacher_token, strict=True)), post=200
     ),
-    "two_factor_manage": page(EVERYONE_SIGNED_IN, post=True),
-    "two_factor_verify": page(EVERYONE_SIGNED_IN, get=REDIRECT, post=True),
-    "two_factor_enrol": page(EVERYONE_SIGNED_IN, post=True),
+    "accounts:two_factor_manage": page(EVERYONE_SIGNED_IN, post=True),
+    "accounts:two_factor_verify": page(EVERYONE_SIGNED_IN, get=REDIRECT, post=True),
+    "accounts:two_factor_enrol": page(EVERYONE_SIGNED_IN, post=True),
     "enrollment:sign_up": public(get_for=SIGNED_IN_REDIRECT, post=200, post_for=SIGNED_IN_REDIRECT),
     "enrollment:sign_up_email_check": public(405, post=REDIRECT),  # htmx only
     "enrollment:forgot_email": public(post=200),
@@ -277,28 +277,28 @@ EXPECTED: dict[str, Entry] = {
         "admin", "other_admin", kw=lambda w: {"pk": w.section_request.pk}
     ),
     "enrollment:grade_override": action("admin", "other_admin", kw=ENROLLMENT),
-    "consortium_policies": page(ADMINS),
-    "consortium_policy_edit": page(
+    "organisations:consortium_policies": page(ADMINS),
+    "organisations:consortium_policy_edit": page(
         "admin",
         "other_admin",
         post=True,
         kw=lambda w: {"consortium_id": w.here.consortium.pk, "year": w.year.code},
     ),
-    "consortium_public_settings": action(
+    "organisations:consortium_public_settings": action(
         "admin", "other_admin", kw=lambda w: {"pk": w.here.consortium.pk}
     ),
-    "consortium_teachers": page(ADMINS),
-    "consortium_teacher_invite": action(ADMINS),
-    "consortium_teacher": page("admin", "other_admin", kw=TEACHER_ID),
-    "consortium_teacher_deactivate": action("admin", "other_admin", kw=TEACHER_ID),
-    "consortium_teacher_activate": action("admin", "other_admin", kw=TEACHER_ID),
-    "consortium_teacher_school_add": action("admin", "other_admin", kw=TEACHER_ID),
-    "consortium_teacher_school_remove": action(
+    "organisations:consortium_teachers": page(ADMINS),
+    "organisations:consortium_teacher_invite": action(ADMINS),
+    "organisations:consortium_teacher": page("admin", "other_admin", kw=TEACHER_ID),
+    "organisations:consortium_teacher_deactivate": action("admin", "other_admin", kw=TEACHER_ID),
+    "organisations:consortium_teacher_activate": action("admin", "other_admin", kw=TEACHER_ID),
+    "organisations:consortium_teacher_school_add": action("admin", "other_admin", kw=TEACHER_ID),
+    "organisations:consortium_teacher_school_remove": action(
         "admin",
         "other_admin",
         kw=lambda w: {"user_id": w.here.teacher.pk, "school_id": w.here.school.pk},
     ),
-    "teacher_invitation_resend": action("admin", "other_admin", kw=TEACHER_ID),
+    "organisations:teacher_invitation_resend": action("admin", "other_admin", kw=TEACHER_ID),
     # --- articulation work -------------------------------------------------------------------
     "articulations:manage_list": page("state " + REGISTRARS + " " + ADMINS),
     "articulations:manage_create": page(ADMINS, post=True),
@@ -340,32 +340,32 @@ EXPECTED: dict[str, Entry] = {
     ),
     "enrollment:registrar_upload": page(REGISTRARS, post=True),
     # --- reports -----------------------------------------------------------------------------
-    "report_jobs": page("specialist state " + REGISTRARS + " " + ADMINS),
+    "reports:report_jobs": page("specialist state " + REGISTRARS + " " + ADMINS),
     # a report is its requester's (our registrar's): other users of reports get 404
-    "report_job_detail": page(
+    "reports:report_job_detail": page(
         "registrar", "specialist other_registrar admin other_admin state", kw=JOB
     ),
     # still queued: no file yet, back to the report's page
-    "report_job_download": page(
+    "reports:report_job_download": page(
         "registrar", "specialist other_registrar admin other_admin state", kw=JOB, get=REDIRECT
     ),
-    "report_job_retry": action(
+    "reports:report_job_retry": action(
         "registrar", "specialist other_registrar admin other_admin state", kw=JOB
     ),
-    "report_job_rerun": action(
+    "reports:report_job_rerun": action(
         "registrar", "specialist other_registrar admin other_admin state", kw=JOB
     ),
-    "report_transcript_new": page("state " + REGISTRARS, post=True),
-    "report_dashboard": page("specialist state " + ADMINS),
-    "report_dashboard_export": action("specialist state " + ADMINS),
-    "report_enrollments_export": action("specialist state " + ADMINS),
+    "reports:report_transcript_new": page("state " + REGISTRARS, post=True),
+    "reports:report_dashboard": page("specialist state " + ADMINS),
+    "reports:report_dashboard_export": action("specialist state " + ADMINS),
+    "reports:report_enrollments_export": action("specialist state " + ADMINS),
     # the student-record access log (FERPA): consortium admins and state staff review it
-    "access_log": page("state " + ADMINS),
-    "access_log_student": page("admin state", "other_admin", kw=STUDENT_PK),
-    "access_log_staff": page(
+    "reports:access_log": page("state " + ADMINS),
+    "reports:access_log_student": page("admin state", "other_admin", kw=STUDENT_PK),
+    "reports:access_log_staff": page(
         "admin state", "other_admin", kw=lambda w: {"user_id": w.here.registrar.pk}
     ),
-    "record_views": page(STUDENTS),  # a student's own "who looked at my record"
+    "reports:record_views": page(STUDENTS),  # a student's own "who looked at my record"
 }
 
 
@@ -413,13 +413,7 @@ def test_every_url_has_an_entry():
 @pytest.fixture(scope="module")
 def matrix_world(django_db_setup, django_db_blocker):
     patch = pytest.MonkeyPatch()
-    real_localdate = timezone.localdate
-    patch.setattr(
-        "django.utils.timezone.localdate",
-        lambda value=None, timezone=None: (
-            TODAY if value is None else real_localdate(value, timezone)
-        ),
-    )
+    patch.setattr("django.utils.timezone.localdate", localdate)
     # The test client keeps a copy of every template's context; nothing here reads them.
     patch.setattr(Template, "_render", lambda self, context: self.nodelist.render(context))
     with django_db_blocker.unblock():
@@ -517,7 +511,9 @@ def test_access(client, matrix_world, key, persona, method):
     entry = EXPECTED[key]
     url = reverse(key, kwargs=entry.kw(matrix_world) if entry.kw else None)
     expected = getattr(entry, method)[persona]
-    _check(client, matrix_world, persona, method, url, expected, login_url=reverse("login"))
+    _check(
+        client, matrix_world, persona, method, url, expected, login_url=reverse("accounts:login")
+    )
 
 
 # --- no hint that an object exists ------------------------------------------------------------
@@ -573,7 +569,7 @@ def test_an_id_that_names_nothing(client, matrix_world, key, method):
             method,
             url,
             _missing_outcome(expected),
-            login_url=reverse("login"),
+            login_url=reverse("accounts:login"),
         )
         if expected == 404:  # an outsider: the same page as for nothing at all
             real = getattr(client, method)(real_url)

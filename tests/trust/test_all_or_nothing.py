@@ -10,11 +10,12 @@ from unittest import mock
 
 import pytest
 
-from enrollment import services
 from enrollment.models import Enrollment, EnrollmentStatusChange, Fee
-from enrollment.services import enrollment_register, enrollment_register_many, grades_save
+from enrollment.services import registration, transitions
+from enrollment.services.grading import grades_save
+from enrollment.services.registration import enrollment_register, enrollment_register_many
 from tests.factories import StudentProfileFactory
-from tests.student.conftest import TODAY
+from tests.world import TODAY
 
 pytestmark = pytest.mark.django_db
 
@@ -48,10 +49,12 @@ def snapshot() -> tuple:
 def test_registering_several_classes_is_all_or_nothing(world, student, failing_row):
     section_ids = [section.pk for section in world.sections]
     before = snapshot()
-    real = services.enrollment_record_created
+    real = transitions.enrollment_record_created
     with (
         mock.patch.object(
-            services, "enrollment_record_created", side_effect=failing_on_call(failing_row, real)
+            registration,
+            "enrollment_record_created",
+            side_effect=failing_on_call(failing_row, real),
         ),
         pytest.raises(InjectedFailure),
     ):

@@ -13,9 +13,9 @@ from psycopg import sql
 
 from accesslog.models import AccessLogEntry
 from accesslog.services import access_log_record
-from enrollment.services import enrollment_register
+from enrollment.services.registration import enrollment_register
 from tests.factories import EnrollmentFactory, StudentProfileFactory, UserFactory
-from tests.student.conftest import TODAY
+from tests.world import TODAY
 
 pytestmark = [
     pytest.mark.postgres,

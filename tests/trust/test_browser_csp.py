@@ -34,7 +34,12 @@ def visit(page, url: str) -> None:
 
 def test_public_pages_and_their_htmx_parts(page, world):
     violations = watch_csp(page)
-    for url in [reverse("home"), reverse("login"), reverse("enrollment:sign_up"), "/nowhere/"]:
+    for url in [
+        reverse("home"),
+        reverse("accounts:login"),
+        reverse("enrollment:sign_up"),
+        "/nowhere/",
+    ]:
         visit(page, url)
 
     visit(page, reverse("articulations:search"))
@@ -57,8 +62,8 @@ def test_student_pages(page, login, world, student, password):
         "enrollment:register",
         "enrollment:credits",
         "enrollment:profile",
-        "two_factor_manage",
-        "two_factor_enrol",
+        "accounts:two_factor_manage",
+        "accounts:two_factor_enrol",
     ]:
         visit(page, reverse(name))
     # The QR code is inline SVG, drawn without any image or style the policy would block.
@@ -71,7 +76,7 @@ def test_staff_pages_with_charts_and_the_admin(page, login, world, password):
     violations = watch_csp(page)
     state = make_staff(Role.STATE_STAFF, is_staff=True, is_superuser=True)
     login(page, state, password)
-    visit(page, reverse("report_dashboard"))
+    visit(page, reverse("reports:report_dashboard"))
     for url in [reverse("admin:index"), reverse("admin:consortia_user_changelist")]:
         response = page.goto(url, wait_until="networkidle")
         assert response.status == 200

@@ -100,7 +100,7 @@ def test_an_idle_session_is_over_when_its_cache_entry_and_row_expire(client):
     )
     response = client.get(reverse("enrollment:profile"))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("accounts:login"))
 
 
 def test_a_lost_cache_entry_falls_back_to_the_row(client):

@@ -12,8 +12,9 @@ import pytest
 from django.db import connection, connections
 
 from enrollment.models import Enrollment, EnrollmentStatusChange, Fee
-from enrollment.services import RegistrationRefused, enrollment_register, grades_save
-from tests.student.conftest import TODAY
+from enrollment.services.grading import grades_save
+from enrollment.services.registration import RegistrationRefused, enrollment_register
+from tests.world import TODAY
 
 pytestmark = [
     pytest.mark.postgres,

@@ -16,8 +16,8 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.models import Role, SentEmail, User
-from enrollment import services
 from enrollment.models import StudentProfile
+from enrollment.services import signup
 from tests.factories import StudentProfileFactory, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -107,8 +107,8 @@ def test_the_owner_of_the_taken_address_gets_a_notice(
     notice = mail.outbox[0]
     assert "tried to create" in notice.subject
     assert "already has an account" in notice.body
-    assert "/accounts/login/" in notice.body or reverse("login") in notice.body
-    assert reverse("password_reset") in notice.body
+    assert "/accounts/login/" in notice.body or reverse("accounts:login") in notice.body
+    assert reverse("accounts:password_reset") in notice.body
     assert "/verify/" not in notice.body  # no confirmation link for the intruder's form
     assert "Marisol" not in notice.body  # nothing the other person typed is echoed
 
@@ -166,10 +166,12 @@ def test_both_answers_hash_the_password(world, owner, django_capture_on_commit_c
         "high_school": world.school,
         "graduation_year": 2027,
     }
-    with mock.patch("enrollment.services.make_password", wraps=services.make_password) as hashed:
-        assert services.student_sign_up(email=TAKEN, **common) is None
+    with mock.patch(
+        "enrollment.services.signup.make_password", wraps=signup.make_password
+    ) as hashed:
+        assert signup.student_sign_up(email=TAKEN, **common) is None
     assert hashed.call_count == 1
-    assert services.student_sign_up(email=FRESH, **common).user.has_usable_password()
+    assert signup.student_sign_up(email=FRESH, **common).user.has_usable_password()
 
 
 # --- the while-typing email check ------------------------------------------------------------
@@ -225,8 +227,8 @@ def test_password_reset_answers_the_same_for_known_and_unknown(
     client, world, owner, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        known = client.post(reverse("password_reset"), {"email": TAKEN})
-        unknown = client.post(reverse("password_reset"), {"email": FRESH})
+        known = client.post(reverse("accounts:password_reset"), {"email": TAKEN})
+        unknown = client.post(reverse("accounts:password_reset"), {"email": FRESH})
     assert known.status_code == unknown.status_code == 302
     assert known.url == unknown.url
     assert [m.to for m in mail.outbox] == [[TAKEN]]
@@ -236,8 +238,12 @@ def test_password_reset_answers_the_same_for_known_and_unknown(
 
 
 def test_sign_in_says_the_same_for_an_unknown_address_and_a_wrong_password(client, world, owner):
-    wrong = client.post(reverse("login"), {"username": TAKEN, "password": "not-the-password-1"})
-    unknown = client.post(reverse("login"), {"username": FRESH, "password": "not-the-password-1"})
+    wrong = client.post(
+        reverse("accounts:login"), {"username": TAKEN, "password": "not-the-password-1"}
+    )
+    unknown = client.post(
+        reverse("accounts:login"), {"username": FRESH, "password": "not-the-password-1"}
+    )
     assert wrong.status_code == unknown.status_code == 200
     assert page_text(unknown, (FRESH, TAKEN)) == page_text(wrong)
     assert "_auth_user_id" not in client.session

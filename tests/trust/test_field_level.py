@@ -15,7 +15,6 @@ import pytest
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from accesslog.models import AccessLogEntry
@@ -36,10 +35,10 @@ from tests.trust.access_world import (
     STATE,
     STUDENT,
     TEACHER,
-    TODAY,
     World,
     build_world,
 )
+from tests.world import localdate
 
 BORN = datetime.date(2009, 2, 27)
 EMAIL = "quill.fieldlevel@example.org"
@@ -54,13 +53,7 @@ QUEUE_BIRTH_DATE_FORMS = ("2008-11-19", "Nov. 19, 2008", "November 19, 2008", "1
 @pytest.fixture(scope="module")
 def field_world(django_db_setup, django_db_blocker):
     patch = pytest.MonkeyPatch()
-    real_localdate = timezone.localdate
-    patch.setattr(
-        "django.utils.timezone.localdate",
-        lambda value=None, timezone=None: (
-            TODAY if value is None else real_localdate(value, timezone)
-        ),
-    )
+    patch.setattr("django.utils.timezone.localdate", localdate)
     with django_db_blocker.unblock():
         atomic = transaction.atomic()
         atomic.__enter__()
@@ -321,9 +314,9 @@ def test_state_staff_follow_the_nightly_file_but_cannot_download_its_birth_dates
     """The nightly file is built for the registrar, birth dates included."""
     nightly = transcript_job(field_world, None, "csv")
     assert has_birth_date(export_text(nightly), QUEUE_BIRTH_DATE_FORMS)
-    download = reverse("report_job_download", args=[nightly.pk])
+    download = reverse("reports:report_job_download", args=[nightly.pk])
     client.force_login(field_world.users[STATE])
-    assert client.get(reverse("report_jobs")).status_code == 200
+    assert client.get(reverse("reports:report_jobs")).status_code == 200
     assert client.get(download).status_code in (403, 404)
     client.force_login(field_world.users[REGISTRAR])
     assert client.get(download).status_code == 200

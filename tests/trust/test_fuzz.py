@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from enrollment.models import IdentityChange, StudentProfile
 from tests.factories import TEST_PASSWORD, UserFactory
-from tests.student.conftest import TODAY
+from tests.world import TODAY
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +158,9 @@ def test_login(username, password, real_account):
         username = "existing@example.org"
         UserFactory(email=username)
     with override_settings(AXES_ENABLED=True):  # the throttle sees the same input
-        response = Client().post(reverse("login"), {"username": username, "password": password})
+        response = Client().post(
+            reverse("accounts:login"), {"username": username, "password": password}
+        )
     assert response.status_code in (200, 400, 429)
     assert_safe_page(response)
 
@@ -168,7 +170,7 @@ def test_login(username, password, real_account):
 def test_password_reset(email, real_address):
     if real_address:
         email = fresh_email()
-    response = Client().post(reverse("password_reset"), {"email": email})
+    response = Client().post(reverse("accounts:password_reset"), {"email": email})
     assert response.status_code in (200, 302, 400)
     assert_safe_page(response)
 

@@ -62,10 +62,15 @@ def _assert_no_inline_code(html: str, url: str) -> None:
 
 def test_pages_carry_no_inline_script_or_style(client, student):
     """No <script> without src, no <style>, no style attribute: the policy blocks them."""
-    for url in [reverse("home"), reverse("login"), reverse("articulations:search")]:
+    for url in [reverse("home"), reverse("accounts:login"), reverse("articulations:search")]:
         _assert_no_inline_code(client.get(url).content.decode(), url)
     client.force_login(student.user)
-    for name in ["home", "enrollment:profile", "enrollment:dashboard", "two_factor_manage"]:
+    for name in [
+        "home",
+        "enrollment:profile",
+        "enrollment:dashboard",
+        "accounts:two_factor_manage",
+    ]:
         _assert_no_inline_code(client.get(reverse(name)).content.decode(), name)
 
 
@@ -242,7 +247,7 @@ def test_404_is_friendly_and_says_nothing_about_the_address(client):
 
 def test_403_is_friendly_and_hides_the_reason(client, student):
     client.force_login(student.user)
-    response = client.get(reverse("report_dashboard"))
+    response = client.get(reverse("reports:report_dashboard"))
     assert response.status_code == 403
     html = response.content.decode()
     assert "You cannot open this page" in html

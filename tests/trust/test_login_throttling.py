@@ -28,7 +28,9 @@ def _throttling_on():
 
 
 def sign_in(client, email: str, password: str, ip: str = "203.0.113.10"):
-    return client.post(reverse("login"), {"username": email, "password": password}, REMOTE_ADDR=ip)
+    return client.post(
+        reverse("accounts:login"), {"username": email, "password": password}, REMOTE_ADDR=ip
+    )
 
 
 def normalized(response, *emails: str) -> str:
@@ -170,7 +172,7 @@ def test_a_forged_forwarded_for_does_not_escape_the_address_limit(client):
     with override_settings(SERS_PROXY_COUNT=1, SERS_LOGIN_FAILURES_PER_ADDRESS=6):
         for n in range(6):
             response = client.post(
-                reverse("login"),
+                reverse("accounts:login"),
                 {"username": f"spray{n}@example.org", "password": "wrong"},
                 REMOTE_ADDR="10.0.0.1",
                 HTTP_X_FORWARDED_FOR=f"100.64.0.{n}, 203.0.113.50",

@@ -97,7 +97,9 @@ def test_no_forced_rotation(client, password):
     user = UserFactory(email="old-password@example.org")
     user.date_joined = user.date_joined.replace(year=2015)
     user.save(update_fields=["date_joined"])
-    response = client.post(reverse("login"), {"username": user.email, "password": password})
+    response = client.post(
+        reverse("accounts:login"), {"username": user.email, "password": password}
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
 
@@ -106,7 +108,7 @@ def test_changing_to_a_long_passphrase_works_end_to_end(client, password):
     user = UserFactory(email="passphrase@example.org")
     client.force_login(user)
     response = client.post(
-        reverse("password_change"),
+        reverse("accounts:password_change"),
         {
             "old_password": password,
             "new_password1": LONG_PASSPHRASE,
@@ -122,7 +124,7 @@ def test_changing_to_a_dressed_up_common_password_shows_the_reason(client, passw
     user = UserFactory(email="weak@example.org")
     client.force_login(user)
     response = client.post(
-        reverse("password_change"),
+        reverse("accounts:password_change"),
         {
             "old_password": password,
             "new_password1": "Password2025!",

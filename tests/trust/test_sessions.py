@@ -39,12 +39,12 @@ def test_the_settings():
 
 def test_signing_in_gives_a_new_session_id(client, password):
     user = UserFactory(email="fixation@example.org")
-    client.get(reverse("login"))
+    client.get(reverse("accounts:login"))
     session = client.session  # a session that exists before signing in (fixation)
     session["planted"] = "by someone else"
     session.save()
     before = session.session_key
-    client.post(reverse("login"), {"username": user.email, "password": password})
+    client.post(reverse("accounts:login"), {"username": user.email, "password": password})
     after = client.session.session_key
     assert after != before
     assert not Session.objects.filter(session_key=before).exists()
@@ -67,7 +67,7 @@ def test_an_idle_session_is_over_even_if_the_browser_keeps_the_cookie(client):
     )
     response = client.get(reverse("enrollment:profile"))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("accounts:login"))
 
 
 def test_an_active_session_still_ends_twelve_hours_after_signing_in(client):
@@ -81,7 +81,7 @@ def test_an_active_session_still_ends_twelve_hours_after_signing_in(client):
 
     response = client.get(reverse("enrollment:profile"))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("accounts:login"))
     assert not Session.objects.filter(session_key=old_key).exists()
     assert "_auth_user_id" not in client.session
     followed = client.get(response["Location"])
@@ -113,21 +113,21 @@ def test_htmx_requests_are_sent_to_the_sign_in_page_as_a_whole(client):
     session[SIGNED_IN_AT] = 0
     session.save()
     response = client.get(reverse("enrollment:register"), HTTP_HX_REQUEST="true")
-    assert response["HX-Redirect"].startswith(reverse("login"))
+    assert response["HX-Redirect"].startswith(reverse("accounts:login"))
 
 
 def test_signing_out_deletes_the_session_on_the_server(client):
     student = StudentProfileFactory()
     client.force_login(student.user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    client.post(reverse("logout"))
+    client.post(reverse("accounts:logout"))
     assert not Session.objects.filter(session_key=cookie).exists()
 
     replay = Client()
     replay.cookies[settings.SESSION_COOKIE_NAME] = cookie
     response = replay.get(reverse("enrollment:profile"))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("accounts:login"))
 
 
 def test_deactivating_an_account_ends_all_its_sessions(django_capture_on_commit_callbacks):
@@ -169,7 +169,7 @@ def test_deactivating_through_the_admin_form_ends_them_too(
     assert response.status_code == 302, response.context and response.context["errors"]
     user.refresh_from_db()
     assert user.is_active is False
-    assert leaver.get(reverse("password_change")).status_code == 302
+    assert leaver.get(reverse("accounts:password_change")).status_code == 302
 
 
 def test_other_saves_keep_the_sessions(django_capture_on_commit_callbacks):

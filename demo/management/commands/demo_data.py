@@ -2,16 +2,10 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from demo.demo_data import (
-    STUDENTS_PER_YEAR,
-    build_demo_data,
-    delete_demo_data,
-    demo_data_exists,
-    demo_data_partial,
-    demo_logins,
-    format_logins,
-    main_consortium_window,
-)
+from demo.build import build_demo_data
+from demo.cleanup import delete_demo_data, demo_data_exists, demo_data_partial
+from demo.constants import STUDENTS_PER_YEAR
+from demo.logins import demo_logins, format_logins, main_consortium_window
 
 
 class Command(BaseCommand):

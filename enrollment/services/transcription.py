@@ -1,0 +1,129 @@
+"""College registrars: mark credits transcribed, and undo a transcription."""
+
+import logging
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from .. import tasks
+from ..models import (
+    Enrollment,
+    EnrollmentStatus,
+)
+from ..rules import TRANSCRIPTION_UNDO_DAYS, local_today, transcription_undo_until
+from .actors import actor_access
+from .transitions import (
+    StatusChange,
+    change_log_record,
+    enrollment_change_status,
+    enrollments_change_status,
+)
+
+logger = logging.getLogger(__name__)
+
+
+S = EnrollmentStatus
+
+
+def _registrar_enrollments(actor, enrollment_ids):
+    from accounts.permissions import Capability
+
+    access = actor_access(actor)
+    access.require(Capability.TRANSCRIBE)
+    return Enrollment.objects.filter(
+        pk__in=enrollment_ids,
+        section__articulation__college_id__in=access.registrar_college_ids,
+    )
+
+
+def enrollments_transcribe(
+    *,
+    actor,
+    college_student_ids: dict[int, str],
+    transcribed_on: date,
+    today: date | None = None,
+) -> int:
+    """Mark eligible enrollments transcribed with each student's college id and the
+    posting date: all of them, or none. Returns how many."""
+    from enrollment.rules import eligible_for_transcription_q
+
+    if not college_student_ids:
+        raise ValidationError(_("Tick at least one enrollment to mark transcribed."))
+    if transcribed_on > local_today(today):
+        raise ValidationError({"transcribed_on": _("The posting date cannot be in the future.")})
+    cleaned: dict[int, str] = {}
+    problems = []
+    for enrollment_id, college_id in college_student_ids.items():
+        college_id = (college_id or "").strip()
+        if not college_id:
+            problems.append(enrollment_id)
+        cleaned[int(enrollment_id)] = college_id[:30]
+    if problems:
+        raise ValidationError(
+            {"college_student_id": _("Enter the college student id of every ticked student.")}
+        )
+    with transaction.atomic():
+        eligible = set(
+            _registrar_enrollments(actor, list(cleaned))
+            .filter(eligible_for_transcription_q())
+            .values_list("pk", flat=True)
+        )
+        if eligible != set(cleaned):
+            raise ValidationError(
+                _(
+                    "Nothing was marked: %(count)s of the ticked enrollments are not ready to "
+                    "transcribe (or not at your college). Reload the queue and try again."
+                )
+                % {"count": len(set(cleaned) - eligible)}
+            )
+        enrollments_change_status(
+            changes=[
+                StatusChange(
+                    enrollment_id=enrollment_id,
+                    to_status=S.TRANSCRIBED,
+                    transcribed_on=transcribed_on,
+                    college_student_id=cleaned[enrollment_id],
+                )
+                for enrollment_id in sorted(cleaned)
+            ],
+            actor=actor,
+        )
+        change_log_record(actor=actor, what="credit transcribed", enrollment_ids=cleaned)
+        tasks.send_student_notifications.delay_on_commit("transcribed", sorted(cleaned))
+    logger.info("transcribed: count=%s by user_id=%s", len(cleaned), actor.pk)
+    return len(cleaned)
+
+
+def enrollment_transcription_undo(
+    *, actor, enrollment_id: int, reason: str, today: date | None = None
+) -> Enrollment:
+    """Take a credit back off the transcript list (TRANSCRIBED → ATTAINED), with a reason,
+    within TRANSCRIPTION_UNDO_DAYS of marking it."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give a reason for undoing the transcription.")})
+    with transaction.atomic():
+        enrollment = _registrar_enrollments(actor, [enrollment_id]).select_for_update().first()
+        if enrollment is None:
+            raise Http404
+        if enrollment.status != S.TRANSCRIBED:
+            raise ValidationError(_("This enrollment is not marked transcribed."))
+        if local_today(today) > transcription_undo_until(enrollment):
+            raise ValidationError(
+                _(
+                    "It is more than %(days)s days since this credit was marked transcribed: "
+                    "correct the college transcript directly, and tell your consortium."
+                )
+                % {"days": TRANSCRIPTION_UNDO_DAYS},
+                code="undo_expired",
+            )
+        enrollment = enrollment_change_status(
+            enrollment_id=enrollment.pk, to_status=S.ATTAINED, actor=actor, reason=reason
+        )
+        change_log_record(
+            actor=actor, what="transcription undone", student_ids=[enrollment.student_id]
+        )
+    return enrollment
