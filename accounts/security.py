@@ -234,7 +234,7 @@ def user_sessions_end(*, user_id: int) -> int:
     """
     store = import_module(settings.SESSION_ENGINE).SessionStore
     ended = 0
-    # consortia.sessions rewrites a row's expiry at most once a minute while the cached
+    # accounts.sessions rewrites a row's expiry at most once a minute while the cached
     # session lives on: look that much further back.
     since = timezone.now() - timedelta(seconds=DB_WRITE_SECONDS)
     live = Session.objects.filter(expire_date__gt=since).iterator(chunk_size=500)
@@ -267,7 +267,7 @@ def _end_sessions_of_deactivated(sender, instance, raw=False, **kwargs):
 
 
 def connect_signals() -> None:
-    """Called from ConsortiaConfig.ready()."""
+    """Called from AccountsConfig.ready()."""
     user_logged_in.connect(_signed_in, dispatch_uid="sers.security.signed_in")
     user_logged_out.connect(_signed_out, dispatch_uid="sers.security.signed_out")
     user_login_failed.connect(_sign_in_failed, dispatch_uid="sers.security.sign_in_failed")
@@ -352,6 +352,6 @@ def check_session_engine(app_configs=None, **kwargs) -> list[checks.CheckMessage
 
 
 def register_checks() -> None:
-    """Called from ConsortiaConfig.ready(); these run with every `manage.py check`."""
+    """Called from AccountsConfig.ready(); these run with every `manage.py check`."""
     checks.register(check_content_security_policy, checks.Tags.security)
     checks.register(check_session_engine, checks.Tags.security)

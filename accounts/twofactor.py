@@ -220,12 +220,12 @@ def _on_sign_in(sender, request, user, **kwargs):
 
 
 def connect_signals() -> None:
-    """Called from ConsortiaConfig.ready()."""
+    """Called from AccountsConfig.ready()."""
     user_logged_in.connect(_on_sign_in, dispatch_uid="sers.twofactor.sign_in")
 
 
 def hide_device_admin() -> None:
-    """Take django-otp's device pages out of the admin (called from ConsortiaConfig.ready(),
+    """Take django-otp's device pages out of the admin (called from AccountsConfig.ready(),
     after the admin registered them): they would let an administrator read or set anyone's
     authenticator secret. Support resets a lost device with `manage.py two_step_reset`."""
     for model in (TOTPDevice, StaticDevice):

@@ -1,7 +1,7 @@
 """Django admin for students, classes, enrollments and fees.
 
 An enrollment's status is never a form field here: it moves only through
-enrollment.services.enrollment_change_status (the actions on the enrollment list), so
+enrollment.services.transitions.enrollment_change_status (the actions on the enrollment list), so
 every change is checked against the transitions table and lands in the history.
 """
 

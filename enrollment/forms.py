@@ -13,7 +13,8 @@ from accounts.models import User
 from articulations.forms import FastSelect
 from organisations.models import HighSchool
 
-from .models import StudentProfile
+from .models import Section, StudentProfile
+from .services.rosters import REMOVAL_REASONS
 
 MIN_AGE, MAX_AGE = 10, 25
 PHONE_DIGITS = re.compile(r"\d")
@@ -378,8 +379,6 @@ class RemovalForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from enrollment.services.rosters import REMOVAL_REASONS
-
         super().__init__(*args, **kwargs)
         self.fields["reason"].choices = list(REMOVAL_REASONS.items())
 
@@ -543,8 +542,6 @@ class SectionRequestForm(forms.Form):
     )
 
     def __init__(self, *args, articulations, schools, years, **kwargs):
-        from .models import Section
-
         super().__init__(*args, **kwargs)
         self.fields["articulation"].queryset = articulations
         self.fields["articulation"].label_from_instance = lambda a: (

@@ -27,9 +27,10 @@ from accounts.permissions import Access
 from sers.uploads import check_upload
 
 from . import rules
-from .identity import identities_match
+from .identity import Identity, identities_match
 from .identity import normalize as normalize_name
 from .models import Enrollment, EnrollmentStatus, Fee, MatchKind, Section, StudentProfile
+from .rules import eligible_for_transcription_q, fee_settled_q
 from .selectors import consortium, registrar
 from .services import fees as fees_services
 from .services import grading, rosters, transcription
@@ -298,8 +299,6 @@ class StudentMatcher:
 
 
 def identities_match_names(student: StudentProfile, first: str, last: str):
-    from .identity import Identity
-
     return identities_match(
         Identity(first_name=first, last_name=last),
         Identity(
@@ -506,7 +505,6 @@ def posted_credits_import(
     """The college's file of posted credits: SERS id (or legal name and birth date),
     college course code, college student id and, optionally, the posting date. Matched
     rows are marked transcribed; credits already transcribed are skipped."""
-    from .rules import eligible_for_transcription_q, fee_settled_q
 
     rows = read_rows(
         upload,

@@ -167,8 +167,8 @@ GRADED_STATUSES = (
 
 
 class Enrollment(models.Model):
-    """A student registered for a class. Only enrollment.services.enrollment_change_status
-    writes `status`."""
+    """A student registered for a class. Only
+    enrollment.services.transitions.enrollment_change_status writes `status`."""
 
     Status = EnrollmentStatus
 
@@ -353,7 +353,7 @@ class MatchKind(models.TextChoices):
     """How closely two student identities matched (see enrollment.identity).
 
     The first three compare two people born on the same day; the last two come from the
-    staff duplicate check (enrollment.services.duplicate_scan).
+    staff duplicate check (enrollment.services.merging.duplicate_scan).
     """
 
     SAME = "same", _("Same name")

@@ -44,8 +44,14 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from accounts.models import User
 from articulations import cache as catalog_cache
+from articulations.models import Articulation
+from organisations.models import ConsortiumPolicy
+from organisations.services import teacher_active_changed
 from sers import versions
+
+from .models import Enrollment, Fee, IdentityChange, Section, StudentProfile
 
 logger = logging.getLogger(__name__)
 
@@ -102,9 +108,6 @@ def _colleges_of(
     student with this account). One query."""
     if not (section_ids or student_ids or user_id is not None):
         return set()
-    from articulations.models import Articulation
-
-    from .models import Enrollment, Section
 
     # Each part a subquery on its own index; the agreements table is small.
     where = Q(pk__in=[])
@@ -203,7 +206,6 @@ def _student_record_saved(sender, instance, **kwargs) -> None:
 
 def _profile_saved(sender, instance, **kwargs) -> None:
     """The profile itself: the student's pages, and every roster that shows the name."""
-    from .models import Enrollment
 
     students_changed(
         [instance.pk],
@@ -247,11 +249,6 @@ def _teacher_active_changed(sender, user_id: int, **kwargs) -> None:
 
 def connect_signals() -> None:
     """Called from EnrollmentConfig.ready()."""
-    from accounts.models import User
-    from organisations.models import ConsortiumPolicy
-    from organisations.services import teacher_active_changed
-
-    from .models import Enrollment, Fee, IdentityChange, Section, StudentProfile
 
     def connect(handler, model, name):
         uid = f"sers.pagecache.{name}.{model._meta.label_lower}"

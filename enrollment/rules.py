@@ -4,11 +4,7 @@ may be undone, and which enrollments are eligible for transcription."""
 
 from datetime import date, timedelta
 
-from django.db.models import (
-    Exists,
-    OuterRef,
-    Q,
-)
+from django.db.models import Exists, OuterRef, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import Access, Capability
+from reports.access_selectors import may_review_access_log
 
 
 @dataclass(frozen=True)
@@ -50,15 +51,9 @@ NAV_ENTRIES += [
 ]
 
 
-def _may_review_access_log(access: Access) -> bool:
-    from reports.access_selectors import may_review_access_log
-
-    return may_review_access_log(access)
-
-
 # The student-record access log (reports app): consortium admins and state staff.
 NAV_ENTRIES += [
-    NavEntry(_("Access log"), "reports:access_log", allowed=_may_review_access_log),
+    NavEntry(_("Access log"), "reports:access_log", allowed=may_review_access_log),
 ]
 
 

@@ -24,7 +24,10 @@ from organisations.models import AcademicYear
 from ..models import (
     Enrollment,
     Fee,
+    FeeChange,
+    PossibleDuplicate,
     Section,
+    SectionRequest,
     StudentProfile,
 )
 
@@ -54,8 +57,6 @@ def unpaid_by_school(*, access: Access, year: AcademicYear | None) -> list[dict]
 
 
 def fee_for_admin(*, access: Access, fee_id: int) -> Fee:
-    from ..models import FeeChange
-
     return get_in_scope(
         consortium_fees(access=access)
         .select_related("student__user", "recorded_by")
@@ -74,7 +75,6 @@ def fee_for_admin(*, access: Access, fee_id: int) -> Fee:
 
 def duplicate_queue(*, access: Access) -> QuerySet:
     """Open pairs of likely duplicates among the consortium's students."""
-    from ..models import PossibleDuplicate
 
     if not access.can(Capability.MERGE_STUDENTS):
         return PossibleDuplicate.objects.none()
@@ -124,8 +124,6 @@ def merge_side(*, access: Access, student_id: int) -> StudentProfile:
 
 
 def pending_section_requests(*, access: Access) -> QuerySet:
-    from ..models import SectionRequest
-
     if not access.can(Capability.MANAGE_TEACHERS):
         return SectionRequest.objects.none()
     return (
@@ -149,7 +147,6 @@ def pending_section_requests(*, access: Access) -> QuerySet:
 
 def consortium_work_counts(*, access: Access, year: AcademicYear | None) -> dict[str, int]:
     """The numbers on the consortium work page. Three queries."""
-    from ..models import SectionRequest
 
     unpaid = (
         consortium_fees(access=access)

@@ -16,10 +16,12 @@ from accounts.permissions import (
 )
 from articulations.models import CollegeCourse
 
+from ..identity import normalize
 from ..models import (
     Enrollment,
     EnrollmentStatusChange,
     Fee,
+    StudentMerge,
     StudentProfile,
 )
 from .common import enrollments_visible, students_visible
@@ -68,7 +70,6 @@ ACCENT_CLASSES = {
 def accent_insensitive_pattern(word: str) -> str:
     """A regular expression (used case-insensitively) matching `word` with or without
     accents, on SQLite and PostgreSQL alike."""
-    from ..identity import normalize
 
     plain = normalize(word).replace(" ", "") or word.lower()
     # Apostrophes, hyphens, periods and spaces may sit between letters: "obrien" finds
@@ -142,7 +143,6 @@ def staff_student_fees(*, student: StudentProfile) -> list[Fee]:
 
 def student_merges(*, student: StudentProfile) -> list:
     """Merges this record took part in, as survivor or as the merged record."""
-    from ..models import StudentMerge
 
     return list(
         StudentMerge.objects.filter(Q(survivor=student) | Q(merged=student))

@@ -38,6 +38,7 @@ from ..models import (
     Section,
     StudentProfile,
 )
+from ..rules import registration_refusal
 from .common import ATTAINED_STATUSES
 
 S = EnrollmentStatus
@@ -220,7 +221,6 @@ def registration_offer(
 
     Five queries whatever the number of classes or of the student's past enrollments.
     """
-    from ..rules import registration_refusal
 
     if year is None:
         return []

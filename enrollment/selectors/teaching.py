@@ -24,6 +24,7 @@ from ..models import (
     Enrollment,
     EnrollmentStatus,
     Section,
+    SectionRequest,
 )
 
 S = EnrollmentStatus
@@ -123,8 +124,6 @@ def teacher_enrollment(*, access: Access, enrollment_id: int) -> Enrollment:
 
 
 def teacher_section_requests(*, access: Access) -> list:
-    from ..models import SectionRequest
-
     return list(
         SectionRequest.objects.filter(teacher_id=access.user_id)
         .select_related(

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, RoleMembership
-from articulations.models import Articulation
+from accounts.permissions import Capability, access_for
+from articulations.models import Articulation, TeacherQualification
 from organisations.models import AcademicYear
 from organisations.selectors import academic_year_current
 
@@ -19,7 +20,6 @@ from ..models import (
     SectionRequest,
 )
 from ..rules import local_today
-from .actors import actor_access
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,6 @@ def section_request_create(
     covers the school and the year and names them as qualified, for this school year
     or a later one. The consortium admin approves or declines it.
     """
-    from articulations.models import TeacherQualification
 
     section_code = section_code.strip() or "1"
     if term not in Section.Term.values:
@@ -118,9 +117,8 @@ def section_request_decide(
     *, actor, request_id: int, approve: bool, note: str = ""
 ) -> SectionRequest:
     """The consortium admin approves a class request (the class is created) or declines it."""
-    from accounts.permissions import Capability
 
-    access = actor_access(actor)
+    access = access_for(actor)
     access.require(Capability.MANAGE_TEACHERS)
     note = note.strip()
     with transaction.atomic():

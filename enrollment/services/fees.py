@@ -9,6 +9,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from accounts.permissions import Capability, access_for
 from organisations.selectors import policy_for
 
 from .. import tasks
@@ -19,7 +20,6 @@ from ..models import (
     FeeChange,
 )
 from ..rules import local_today
-from .actors import actor_access
 from .transitions import change_log_record
 
 logger = logging.getLogger(__name__)
@@ -32,9 +32,7 @@ S = EnrollmentStatus
 
 
 def _fee_for_admin(actor, fee_id: int, *, lock: bool = True) -> Fee:
-    from accounts.permissions import Capability
-
-    access = actor_access(actor)
+    access = access_for(actor)
     access.require(Capability.RECORD_PAYMENTS)
     queryset = Fee.objects.filter(pk=fee_id, consortium_id__in=access.consortium_ids)
     if lock:

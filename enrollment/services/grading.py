@@ -12,7 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.permissions import Capability, access_for
 from articulations.models import Articulation
+from organisations.grades import GradeError, meets_minimum, normalize
 
 from .. import tasks
 from ..models import (
@@ -21,7 +23,6 @@ from ..models import (
     EnrollmentStatus,
 )
 from ..rules import GRADABLE_STATUSES, grading_closed_reason
-from .actors import actor_access
 from .rosters import teacher_section_in_scope
 from .transitions import (
     StatusChange,
@@ -62,7 +63,6 @@ class GradesRefused(ValidationError):
 def grade_check(*, articulation: Articulation, raw: str) -> GradeRow:
     """Read a typed grade in the agreement's scale: its normal form and whether it meets
     the minimum (or the error). Pure: no database."""
-    from organisations.grades import GradeError, meets_minimum, normalize
 
     row = GradeRow(enrollment_id=0, raw=raw)
     scale = articulation.minimum_grade_scale
@@ -153,7 +153,6 @@ def section_complete(*, actor, section_id: int) -> dict[str, int]:
 
     Refused while a student still waits for confirmation or a grade.
     """
-    from organisations.grades import meets_minimum
 
     with transaction.atomic():
         section = teacher_section_in_scope(actor, section_id, lock=True)
@@ -213,10 +212,8 @@ def grade_override(*, actor, enrollment_id: int, grade: str, reason: str) -> Enr
     The result follows the new grade (attained or not attained); the history row is an
     override with the reason. A transcribed credit must be un-transcribed first.
     """
-    from accounts.permissions import Capability
-    from organisations.grades import meets_minimum
 
-    access = actor_access(actor)
+    access = access_for(actor)
     access.require(Capability.OVERRIDE_RULES)
     reason = reason.strip()
     if not reason:

@@ -8,7 +8,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accesslog.services import access_log_record
 from accounts.models import Role
+from accounts.permissions import Capability, access_for, get_in_scope, student_scope
 from accounts.tasks import send_password_reset_email
 
 from .. import tasks
@@ -17,7 +19,6 @@ from ..models import (
     Section,
     StudentProfile,
 )
-from .actors import actor_access
 from .registration import enrollment_register
 from .transitions import change_log_record
 
@@ -28,9 +29,7 @@ logger = logging.getLogger(__name__)
 
 
 def _helpdesk_student(actor, student_id: int) -> StudentProfile:
-    from accounts.permissions import Capability, get_in_scope, student_scope
-
-    access = actor_access(actor)
+    access = access_for(actor)
     access.require(Capability.HELP_STUDENT_ACCOUNTS)
     return get_in_scope(
         StudentProfile.objects.select_related("user"), student_scope(access), pk=student_id
@@ -61,10 +60,9 @@ def helpdesk_password_reset(*, actor, student_id: int) -> None:
 
 def helpdesk_reveal_email(*, actor, student_id: int, request=None) -> str:
     """The student's login email, shown to staff helping the student in person. Logged."""
-    from accesslog.services import access_log_record
 
     student = _helpdesk_student(actor, student_id)
-    access = actor_access(actor)
+    access = access_for(actor)
     access_log_record(
         actor=actor,
         action="reveal",
@@ -91,7 +89,6 @@ def enrollment_register_on_behalf(
     With `override_reason`, a consortium admin of the class's consortium registers after
     the registration window (a late registration, recorded as an override).
     """
-    from accounts.permissions import Capability
 
     student = _helpdesk_student(actor, student_id)
     if student.merged_into_id:
@@ -99,7 +96,7 @@ def enrollment_register_on_behalf(
     section = Section.objects.select_related("articulation").get(pk=section_id)
     override_reason = override_reason.strip()
     if override_reason:
-        access = actor_access(actor)
+        access = access_for(actor)
         if not (
             access.can(Capability.OVERRIDE_RULES)
             and section.articulation.consortium_id in access.consortium_ids

@@ -11,9 +11,15 @@ from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from accesslog.models import AccessLogStudent
+from accesslog.services import access_log_record
 from accounts.models import User
+from accounts.permissions import Capability, access_for, student_scope
+from accounts.security import user_sessions_end
 
 from .. import pagecache
+from ..identity import Identity, identities_match, last_names_match
+from ..identity import normalize as normalize_name
 from ..models import (
     INACTIVE_STATUSES,
     Enrollment,
@@ -27,7 +33,6 @@ from ..models import (
     StudentMerge,
     StudentProfile,
 )
-from .actors import actor_access
 from .fees import fee_history_add
 from .rosters import REMOVAL_REASONS
 from .transitions import change_log_record, enrollment_change_status
@@ -59,8 +64,6 @@ def duplicate_scan(*, consortium_id: int) -> int:
     name with a birth date one typo away; the same phone number and last name.
     Returns how many new pairs were queued. Pairs already queued are not added again.
     """
-    from ..identity import Identity, identities_match, last_names_match
-    from ..identity import normalize as normalize_name
 
     students = list(
         StudentProfile.objects.filter(
@@ -271,10 +274,6 @@ def students_merge(
     decision in `decisions`, or nothing happens (MergeRefused). The merge is recorded
     with the decisions and shown on both SERS ids.
     """
-    from accesslog.models import AccessLogStudent
-    from accesslog.services import access_log_record
-    from accounts.permissions import Capability, student_scope
-    from accounts.security import user_sessions_end
 
     decisions = {k: v for k, v in (decisions or {}).items() if v}
     reason = reason.strip()
@@ -282,7 +281,7 @@ def students_merge(
         raise ValidationError({"reason": _("Say why these two records are the same student.")})
     if survivor_id == merged_id:
         raise ValidationError(_("Choose two different records."))
-    access = actor_access(actor)
+    access = access_for(actor)
     access.require(Capability.MERGE_STUDENTS)
     with transaction.atomic():
         profiles = {

@@ -8,6 +8,7 @@ from django.db.models.functions import Cast, Concat
 
 from accounts.models import SentEmail
 from accounts.services import email_send_once
+from enrollment.rules import eligible_for_transcription_q
 from organisations.models import AcademicYear, ConsortiumPolicy
 from organisations.selectors import academic_year_current
 
@@ -43,7 +44,6 @@ def student_notify(*, event: str, enrollment_id: int) -> bool:
     Checks again that what the email says is still true (a grade posted, credit
     eligible for transcription, on the transcript); otherwise sends nothing.
     """
-    from enrollment.rules import eligible_for_transcription_q
 
     if event not in NOTIFICATION_TEMPLATES:
         raise ValueError(f"unknown notification {event!r}")
@@ -82,8 +82,6 @@ def student_notify(*, event: str, enrollment_id: int) -> bool:
 def credit_eligible_sweep(*, today: date | None = None) -> int:
     """Tell students whose credit became eligible some other way (an email confirmed late,
     a $0 policy) — each once. For the current and the previous school year."""
-
-    from enrollment.rules import eligible_for_transcription_q
 
     year = academic_year_current(today=local_today(today))
     if year is None:

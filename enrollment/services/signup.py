@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.services import email_send_once, user_send_welcome_email
 from accounts.tasks import send_password_reset_email
+from enrollment.selectors.student import identity_matches, student_has_attained_credit
 from organisations.models import HighSchool
 
 from .. import tasks
@@ -133,7 +134,6 @@ def student_sign_up(
     signing up is told the same as for a new account, so sign-up never reveals which
     addresses have an account.
     """
-    from enrollment.selectors.student import identity_matches
 
     email = User.objects.normalize_email(email).lower()
     identity = {
@@ -453,7 +453,6 @@ def student_identity_change(
     consortium staff (PENDING, one at a time). A correction that now resembles another
     student is recorded for staff review.
     """
-    from enrollment.selectors.student import identity_matches, student_has_attained_credit
 
     new = {
         "new_first_name": legal_first_name.strip(),

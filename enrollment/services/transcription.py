@@ -8,13 +8,15 @@ from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from accounts.permissions import Capability, access_for
+from enrollment.rules import eligible_for_transcription_q
+
 from .. import tasks
 from ..models import (
     Enrollment,
     EnrollmentStatus,
 )
 from ..rules import TRANSCRIPTION_UNDO_DAYS, local_today, transcription_undo_until
-from .actors import actor_access
 from .transitions import (
     StatusChange,
     change_log_record,
@@ -29,9 +31,7 @@ S = EnrollmentStatus
 
 
 def _registrar_enrollments(actor, enrollment_ids):
-    from accounts.permissions import Capability
-
-    access = actor_access(actor)
+    access = access_for(actor)
     access.require(Capability.TRANSCRIBE)
     return Enrollment.objects.filter(
         pk__in=enrollment_ids,
@@ -48,7 +48,6 @@ def enrollments_transcribe(
 ) -> int:
     """Mark eligible enrollments transcribed with each student's college id and the
     posting date: all of them, or none. Returns how many."""
-    from enrollment.rules import eligible_for_transcription_q
 
     if not college_student_ids:
         raise ValidationError(_("Tick at least one enrollment to mark transcribed."))

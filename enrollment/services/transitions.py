@@ -5,12 +5,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Value
+from django.db import connection, transaction
+from django.db.models import Case, Value, When
 from django.db.models.functions import Cast
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from accesslog.services import access_log_record
 
 from .. import pagecache
 from ..models import (
@@ -151,8 +153,6 @@ def _update_in_one_statement(enrollments: list[Enrollment], names: set[str]) -> 
     """Save these fields of every enrollment with one UPDATE. Like bulk_update, but each
     field's CASE has one branch per distinct value (a handful of grades, one status, one
     time) instead of one per row, which is much cheaper to build for a whole class."""
-    from django.db import connection
-    from django.db.models import Case, When
 
     values = {}
     for name in sorted(names):
@@ -293,7 +293,6 @@ def change_log_record(*, actor, what: str, student_ids=(), enrollment_ids=()) ->
     """Record in the student-record access log that `actor` changed these students'
     records, inside the caller's transaction (no change without its entry). The client
     address comes from the request being served, if any."""
-    from accesslog.services import access_log_record
 
     ids = set(student_ids)
     section_ids = set()

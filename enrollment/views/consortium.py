@@ -18,7 +18,7 @@ from accounts.permissions import Capability, access_for, get_in_scope
 from enrollment import importers, tasks
 from enrollment.selectors import common, consortium, staff_records
 from organisations.models import AcademicYear, ConsortiumPolicy
-from organisations.selectors import academic_year_current
+from organisations.selectors import academic_year_current, policy_for
 
 from ..filters import FeeFilter
 from ..forms import (
@@ -106,8 +106,6 @@ def fee_list(request):
 
 
 def _waiver_reasons(fee) -> list[str]:
-    from organisations.selectors import policy_for
-
     policy = policy_for(consortium_id=fee.consortium_id, academic_year_id=fee.academic_year_id)
     return policy.waiver_reason_list if policy else []
 

@@ -224,7 +224,7 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
-# Sign-in throttling (django-axes, tuned in consortia/security.py): failures are counted
+# Sign-in throttling (django-axes, tuned in accounts/security.py): failures are counted
 # per account and, separately, per address, over AXES_COOLOFF_TIME. A school signs in from
 # one address, so its limit is higher. Unknown accounts count like existing ones.
 AXES_ENABLED = True

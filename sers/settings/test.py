@@ -12,9 +12,9 @@ STORAGES = {
 # Tests always run tasks in-process; the worker tests start a real worker themselves.
 CELERY_TASK_ALWAYS_EAGER = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# The per-process cache above cannot back consortia.sessions (a live server and the test
+# The per-process cache above cannot back accounts.sessions (a live server and the test
 # share no cache), so sessions stay in the database here whatever REDIS_URL says;
-# tests/trust/test_cached_sessions.py runs the session tests with consortia.sessions.
+# tests/trust/test_cached_sessions.py runs the session tests with accounts.sessions.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
 # Serve static files straight from the app folders; no collectstatic needed.

@@ -35,11 +35,9 @@ STUDENT_PYTHON = [
     *sorted(
         str(path.relative_to(BASE))
         for folder in ("services", "selectors", "views")
-        for path in [
-            *(BASE / "enrollment").glob(f"{folder}.py"),
-            *(BASE / "enrollment" / folder).glob("*.py"),
-        ]
+        for path in (BASE / "enrollment" / folder).glob("*.py")
     ),
+    "enrollment/rules.py",
     "enrollment/forms.py",
     "sers/navigation.py",
     "reports/views_access.py",

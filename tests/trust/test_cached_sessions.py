@@ -1,4 +1,4 @@
-"""The cached session engine (consortia/sessions.py), used with Redis in production: the
+"""The cached session engine (accounts/sessions.py), used with Redis in production: the
 same guarantees as the database engine (every test of test_sessions.py runs again with
 it), with fewer database writes."""
 

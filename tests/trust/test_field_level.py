@@ -1,6 +1,6 @@
 """Field-level care: a student's birth date and email reach only the roles that need them.
 
-The policy (consortia.permissions.student_fields): the student sees their own record;
+The policy (accounts.permissions.student_fields): the student sees their own record;
 the registrar sees the birth date (to post the transcript) and a masked email; the
 consortium admin sees both; the career specialist sees the birth year and a masked email,
 and the full email only through the logged "show it to the student" reveal; the teacher
