@@ -3,7 +3,7 @@
 One row is one version of one agreement, matched on its natural key
 (agreement_number, version). Lists inside a cell are separated by semicolons.
 Nothing here writes: `plan_import` checks every row and says what would change;
-`services.articulation_import` writes the plan in one transaction.
+`services.bulk_import.articulation_import` writes the plan in one transaction.
 """
 
 import csv

@@ -224,8 +224,9 @@ class TeacherQualification(models.Model):
 class RolloverRun(models.Model):
     """One run of a consortium's annual roll-over, with what it did.
 
-    The roll-over itself is idempotent (see services.rollover_apply); this row records
-    who asked for it, when, and the counts, so a second run is visible as "0 renewed".
+    The roll-over itself is idempotent (see services.rollover.rollover_apply); this row
+    records who asked for it, when, and the counts, so a second run is visible as
+    "0 renewed".
     """
 
     class Status(models.TextChoices):

@@ -1,8 +1,8 @@
 """The terms of an agreement (what a consortium writes into one version) and their checks.
 
-Nothing here writes: services.py saves terms once they are valid, and importers.py checks
-every row of a file with the same rules before anything is written. Both import this
-module, so neither needs the other's internals.
+Nothing here writes: services/drafts.py saves terms once they are valid, and
+importers.py checks every row of a file with the same rules before anything is written.
+Both import this module, so neither needs the other's internals.
 """
 
 import re

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """SERS under load at state size: gunicorn + a Celery worker on loopback, locust in front.
 
+One script of over 700 lines on purpose: it is run as a file, and its steps, in order
+below, share the run's options, the accounts it picked and the processes it started.
+
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/sers_scale REDIS_URL=redis://127.0.0.1:6379/3
     .venv/bin/python bench/load_surge.py --build --years 5      # once: migrate + state-size data
     .venv/bin/python bench/load_surge.py --users 100 --run-time 8m

@@ -1,6 +1,10 @@
 """SERS under load: a registration surge, a grading surge, the articulation search and the
 registrar queue, with /healthz measured in the same run as the ceiling.
 
+One file of over 800 lines on purpose: locust loads a single locustfile, and the users,
+the stages and the result hooks below share the account pools and the per-stage results
+kept at module level.
+
 Run it with the driver, which prepares the accounts, serves the site with gunicorn and a
 Celery worker on loopback and prints the table (see bench/README.md):
 

@@ -1,4 +1,9 @@
-"""Students, classes (sections), enrollments with their status history, and fees."""
+"""Students, classes (sections), enrollments with their status history, and fees.
+
+Over 600 lines on purpose: Django looks for an app's models in models.py, and these ten
+models are one web of foreign keys (a student's enrollments in classes, their fees, and
+the history, review and merge rows about them) that is read and migrated as a whole.
+"""
 
 from django.conf import settings
 from django.db import models

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accesslog.models import AccessLogEntry
 
-from . import access_selectors
+from .selectors import access as access_selectors
 
 
 class AccessLogFilterForm(forms.Form):

@@ -7,8 +7,9 @@ from accounts.permissions import Access
 from enrollment.models import Section
 from organisations.models import AcademicYear
 
-from . import selectors
 from .models import ReportJob
+from .selectors import dashboard as dashboard_selectors
+from .selectors import jobs as job_selectors
 
 F = ReportJob.Format
 
@@ -54,7 +55,7 @@ class TranscriptReportForm(forms.Form):
 
     def __init__(self, *args, access: Access, current_year: AcademicYear | None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["college"].queryset = selectors.transcript_colleges(access=access)
+        self.fields["college"].queryset = job_selectors.transcript_colleges(access=access)
         if current_year is not None:
             self.fields["academic_year"].initial = current_year.pk
 
@@ -77,7 +78,7 @@ class DashboardFilterForm(forms.Form):
 
     academic_year = _year_field()
     dimension = forms.ChoiceField(
-        choices=[(d.key, d.label) for d in selectors.DIMENSIONS.values()],
+        choices=[(d.key, d.label) for d in dashboard_selectors.DIMENSIONS.values()],
         required=False,
         initial="consortium",
         label=_("Break down by"),
@@ -85,10 +86,10 @@ class DashboardFilterForm(forms.Form):
 
 
 class DashboardExportForm(forms.Form):
-    table = forms.ChoiceField(choices=list(selectors.DASHBOARD_TABLES.items()))
+    table = forms.ChoiceField(choices=list(dashboard_selectors.DASHBOARD_TABLES.items()))
     academic_year = _year_field()
     dimension = forms.ChoiceField(
-        choices=[("", "")] + [(d.key, d.label) for d in selectors.DIMENSIONS.values()],
+        choices=[("", "")] + [(d.key, d.label) for d in dashboard_selectors.DIMENSIONS.values()],
         required=False,
     )
     file_format = forms.ChoiceField(choices=[(F.CSV, F.CSV.label), (F.XLSX, F.XLSX.label)])

@@ -26,9 +26,12 @@ from enrollment.models import Enrollment, Section
 from enrollment.rules import eligible_for_transcription_q
 from organisations.models import AcademicYear, College
 
-from . import selectors, tasks
-from .exporters import EXPORTERS, already_sent_q, exporter_for
+from . import tasks
+from .exporters import EXPORTERS, exporter_for
 from .models import ReportJob
+from .selectors import dashboard as dashboard_selectors
+from .selectors import jobs as job_selectors
+from .transcript_credit import already_sent_q
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +59,9 @@ def transcript_report_request(
 ) -> ReportJob:
     """Queue a transcript-credit report for a college; it runs once the request commits."""
     access = access_for(requester)
-    if not selectors.may_request_transcript_reports(access):
+    if not job_selectors.may_request_transcript_reports(access):
         raise PermissionDenied
-    if not selectors.transcript_colleges(access=access).filter(pk=college.pk).exists():
+    if not job_selectors.transcript_colleges(access=access).filter(pk=college.pk).exists():
         raise ValidationError(_("You cannot build reports for this college."), code="college")
     if term and term not in Section.Term.values:
         raise ValidationError(_("Choose a term from the list."), code="term")
@@ -84,7 +87,7 @@ def transcript_report_request(
 def transcript_report_rerun(*, requester: User, source: ReportJob, file_format: str) -> ReportJob:
     """A new job with exactly the rows of a past transcript report (in any format)."""
     access = access_for(requester)
-    if not selectors.report_job_permitted(job=source, access=access):
+    if not job_selectors.report_job_permitted(job=source, access=access):
         raise PermissionDenied
     if source.kind != ReportJob.Kind.TRANSCRIPT_CREDIT or source.status != ReportJob.Status.DONE:
         raise ValidationError(_("Only a finished transcript-credit report can be run again."))
@@ -114,9 +117,9 @@ def dashboard_export_request(
     """Queue the CSV/XLSX export of one dashboard table."""
     access = access_for(requester)
     access.require(Capability.VIEW_REPORTS)
-    if table not in selectors.DASHBOARD_TABLES:
+    if table not in dashboard_selectors.DASHBOARD_TABLES:
         raise ValidationError(_("Choose a table to export."), code="table")
-    if dimension and dimension not in selectors.DIMENSIONS:
+    if dimension and dimension not in dashboard_selectors.DIMENSIONS:
         raise ValidationError(_("Choose a breakdown from the list."), code="dimension")
     _check_format(ReportJob.Kind.DASHBOARD_TABLE, file_format)
     with transaction.atomic():
@@ -160,12 +163,12 @@ def report_job_retry(*, job_id: int, actor: User) -> ReportJob:
     """Queue a failed or stuck job again. The new run takes over from a stuck one."""
     with transaction.atomic():
         job = ReportJob.objects.select_for_update().get(pk=job_id)
-        if selectors.report_job_state(job) not in (
-            selectors.JobState.FAILED,
-            selectors.JobState.STUCK,
+        if job_selectors.report_job_state(job) not in (
+            job_selectors.JobState.FAILED,
+            job_selectors.JobState.STUCK,
         ):
             raise ValidationError(_("This report is not failed or stuck; it needs no retry."))
-        if not selectors.report_job_permitted(job=job, access=access_for(actor)):
+        if not job_selectors.report_job_permitted(job=job, access=access_for(actor)):
             raise PermissionDenied
         job.status = ReportJob.Status.QUEUED
         job.progress = 0
@@ -215,7 +218,7 @@ def report_job_run(*, job_id: int) -> str:
     )
     # None: SERS itself (the nightly reports); an inactive requester gets no access.
     access = access_for(job.requested_by) if job.requested_by_id else None
-    if not selectors.report_job_permitted(job=job, access=access):
+    if not job_selectors.report_job_permitted(job=job, access=access):
         _fail(job, token, _("You no longer have access to this report, so it was not built."))
         return "forbidden"
     try:
@@ -279,7 +282,7 @@ def _build(job: ReportJob, token: str, access) -> str:
                     action=AccessLogEntry.Action.EXPORT,
                     what=f"report job {job.pk}: {job.get_kind_display()}",
                     student_ids=student_ids,
-                    role=selectors.report_job_role(job=job, access=access) if access else "",
+                    role=job_selectors.report_job_role(job=job, access=access) if access else "",
                 )
             now = timezone.now()
             locked.status = ReportJob.Status.DONE
@@ -332,7 +335,7 @@ def report_job_download_logged(*, job: ReportJob, actor: User, request=None) -> 
         student_ids=AccessLogStudent.objects.filter(entry_id=job.export_log_entry_id).values_list(
             "student_id", flat=True
         ),
-        role=selectors.report_job_role(job=job, access=access),
+        role=job_selectors.report_job_role(job=job, access=access),
         request=request,
     )
 

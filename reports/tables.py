@@ -1,5 +1,5 @@
 """Tables of the access-log pages (django-tables2). Rows come with their actor, roles and
-students already loaded (reports.access_selectors), so a page costs the same number of
+students already loaded (reports.selectors.access), so a page costs the same number of
 queries at any size. The log is read-only: no table offers an edit or delete action."""
 
 import datetime
@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .access_selectors import actor_roles
+from .selectors.access import actor_roles
 
 TABLE_TEMPLATE = "articulations/table.html"  # caption, aria-sort and a translated pager
 PLACEHOLDER_ID = 987654321  # stands in for an id in a URL reversed once per table

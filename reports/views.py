@@ -14,7 +14,7 @@ from accounts.permissions import Capability, access_for
 from organisations.models import AcademicYear
 from organisations.selectors import academic_year_current
 
-from . import selectors, services
+from . import services
 from .exporters import CONTENT_TYPES
 from .forms import (
     DashboardExportForm,
@@ -23,6 +23,8 @@ from .forms import (
     RerunForm,
     TranscriptReportForm,
 )
+from .selectors import dashboard as dashboard_selectors
+from .selectors import jobs as job_selectors
 
 JOBS_PER_PAGE = 25
 # htmx stops polling when a response has this status (the job has finished).
@@ -31,7 +33,7 @@ HTMX_STOP_POLLING = 286
 
 def _jobs_access(request):
     access = access_for(request.user)
-    if not selectors.may_use_report_jobs(access):
+    if not job_selectors.may_use_report_jobs(access):
         raise PermissionDenied
     return access
 
@@ -44,14 +46,14 @@ def _messages_from(error: ValidationError) -> str:
 def report_jobs(request):
     """The user's reports, newest first, each with a status that updates itself."""
     access = _jobs_access(request)
-    page = Paginator(selectors.report_jobs_visible(access=access), JOBS_PER_PAGE).get_page(
+    page = Paginator(job_selectors.report_jobs_visible(access=access), JOBS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    jobs = [selectors.report_job_view(job) for job in page.object_list]
+    jobs = [job_selectors.report_job_view(job) for job in page.object_list]
     context = {
         "page": page,
         "jobs": jobs,
-        "can_transcribe": selectors.may_request_transcript_reports(access),
+        "can_transcribe": job_selectors.may_request_transcript_reports(access),
         "can_view_reports": access.can(Capability.VIEW_REPORTS),
     }
     return render(request, "reports/jobs.html", context)
@@ -61,8 +63,8 @@ def report_jobs(request):
 def report_job_detail(request, job_id: int):
     """One report; for htmx polling, just its status fragment."""
     access = _jobs_access(request)
-    job = get_object_or_404(selectors.report_jobs_visible(access=access), pk=job_id)
-    view = selectors.report_job_view(job)
+    job = get_object_or_404(job_selectors.report_jobs_visible(access=access), pk=job_id)
+    view = job_selectors.report_job_view(job)
     if request.htmx:
         response = render(request, "reports/partials/job_status.html", {"view": view})
         if not view.is_active:
@@ -83,10 +85,10 @@ def report_job_detail(request, job_id: int):
 def report_job_download(request, job_id: int):
     """The report's file, after checking the user may still have it; logged (FERPA)."""
     access = _jobs_access(request)
-    job = get_object_or_404(selectors.report_jobs_visible(access=access), pk=job_id)
-    if not selectors.report_job_permitted(job=job, access=access):
+    job = get_object_or_404(job_selectors.report_jobs_visible(access=access), pk=job_id)
+    if not job_selectors.report_job_permitted(job=job, access=access):
         raise PermissionDenied
-    view = selectors.report_job_view(job)
+    view = job_selectors.report_job_view(job)
     if not view.can_download:
         messages.error(
             request,
@@ -113,7 +115,7 @@ def report_job_download(request, job_id: int):
 @require_POST
 def report_job_retry(request, job_id: int):
     access = _jobs_access(request)
-    job = get_object_or_404(selectors.report_jobs_visible(access=access), pk=job_id)
+    job = get_object_or_404(job_selectors.report_jobs_visible(access=access), pk=job_id)
     try:
         services.report_job_retry(job_id=job.pk, actor=request.user)
     except ValidationError as error:
@@ -128,7 +130,7 @@ def report_job_retry(request, job_id: int):
 def report_job_rerun(request, job_id: int):
     """A new report with exactly the rows of a past transcript-credit report."""
     access = _jobs_access(request)
-    source = get_object_or_404(selectors.report_jobs_visible(access=access), pk=job_id)
+    source = get_object_or_404(job_selectors.report_jobs_visible(access=access), pk=job_id)
     form = RerunForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a file format from the list."))
@@ -148,7 +150,7 @@ def report_job_rerun(request, job_id: int):
 def report_transcript_new(request):
     """Ask for a transcript-credit report for a college (registrars; state staff)."""
     access = access_for(request.user)
-    if not selectors.may_request_transcript_reports(access):
+    if not job_selectors.may_request_transcript_reports(access):
         raise PermissionDenied
     current_year = academic_year_current()
     form = TranscriptReportForm(request.POST or None, access=access, current_year=current_year)
@@ -188,17 +190,17 @@ def report_dashboard(request):
         messages.error(request, _("Those filters are not valid; showing every school year."))
     year = form.cleaned_data["academic_year"]
     dimension = form.cleaned_data["dimension"] or "consortium"
-    dashboard = selectors.dashboard_report(
+    dashboard = dashboard_selectors.dashboard_report(
         access=access, academic_year_id=year.pk if year else None, dimension=dimension
     )
     context = {
         "form": form,
         "dashboard": dashboard,
         "year": year,
-        "dimension": selectors.DIMENSIONS[dimension],
+        "dimension": dashboard_selectors.DIMENSIONS[dimension],
         "years": list(AcademicYear.objects.all()),
         "can_export_enrollments": access.can(Capability.VIEW_ENROLLMENTS),
-        "can_transcribe": selectors.may_request_transcript_reports(access),
+        "can_transcribe": job_selectors.may_request_transcript_reports(access),
     }
     if request.htmx and request.htmx.target == "dashboard-results":
         return render(request, "reports/partials/dashboard_results.html", context)

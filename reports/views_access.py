@@ -19,8 +19,8 @@ from accounts.models import Role, RoleMembership
 from accounts.permissions import Access, access_for
 from enrollment.models import StudentProfile
 
-from . import access_selectors as selectors
 from .filters import AccessLogFilter
+from .selectors import access as selectors
 from .tables import AccessLogTable, RecordViewsTable
 
 PER_PAGE = 50

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import Access, Capability
-from reports.access_selectors import may_review_access_log
+from reports.selectors.access import may_review_access_log
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.permissions import access_for
 from organisations.selectors import academic_year_current
-from reports.selectors import home_panels
+from reports.selectors.home import home_panels
 
 
 def home(request):

@@ -1,6 +1,7 @@
 """The Django admin: every page loads, changelists stay at a fixed number of queries,
 and the rules that protect the records hold (status only through the service,
-history read only)."""
+history read only). One module over 600 lines: the admin is one site, and its pages share
+the fixtures that fill every changelist."""
 
 import datetime
 import itertools

@@ -20,7 +20,6 @@ from organisations.forms import PublicTeacherNamesForm, TeacherInvitationForm
 from organisations.models import College, Consortium
 from organisations.services import teacher_invitation_pending
 
-from .. import services
 from ..filters import ArticulationWorkFilter
 from ..forms import AddTeacherForm, ArticulationForm, CollegeCourseForm, StatusChangeForm
 from ..models import Articulation, CollegeCourse
@@ -31,6 +30,20 @@ from ..selectors import (
     articulation_work_list,
     teacher_school_names,
     teachers_at_schools,
+)
+from ..services.access import actor_may
+from ..services.college_courses import college_course_create, college_course_set_offered
+from ..services.drafts import (
+    articulation_create,
+    articulation_discard_draft,
+    articulation_revise,
+    articulation_update,
+)
+from ..services.status import articulation_change_status, transitions_for
+from ..services.teachers import (
+    articulation_add_teacher,
+    articulation_invite_teacher,
+    articulation_remove_teacher,
 )
 from ..tables import ArticulationWorkTable
 from .public import wants_fragment
@@ -119,17 +132,15 @@ def manage_detail(request, pk: int):
             "articulation": articulation,
             "transitions": [
                 (to_status, rule, StatusChangeForm(initial={"to_status": to_status}))
-                for to_status, rule in services.transitions_for(
-                    articulation=articulation, actor=user
-                )
+                for to_status, rule in transitions_for(articulation=articulation, actor=user)
             ],
             "may_edit": articulation.is_editable
-            and services.actor_may(actor=user, capability=MANAGE, articulation=articulation),
+            and actor_may(actor=user, capability=MANAGE, articulation=articulation),
             "may_revise": articulation.status
             in (Articulation.Status.APPROVED, Articulation.Status.ACTIVE)
-            and services.actor_may(actor=user, capability=MANAGE, articulation=articulation),
+            and actor_may(actor=user, capability=MANAGE, articulation=articulation),
             "may_manage_teachers": not articulation.is_closed
-            and services.actor_may(
+            and actor_may(
                 actor=user, capability=Capability.MANAGE_TEACHERS, articulation=articulation
             ),
             "pending_revision": Articulation.objects.filter(previous_version=articulation)
@@ -170,7 +181,7 @@ def manage_create(request):
     form = ArticulationForm(request.POST or None, consortium=consortium)
     if request.method == "POST" and form.is_valid():
         try:
-            articulation = services.articulation_create(
+            articulation = articulation_create(
                 actor=request.user,
                 consortium_id=consortium.pk,
                 terms=form.to_terms(),
@@ -213,7 +224,7 @@ def manage_edit(request, pk: int):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.articulation_update(
+            articulation_update(
                 articulation_id=articulation.pk, actor=request.user, terms=form.to_terms()
             )
         except ValidationError as error:
@@ -240,7 +251,7 @@ def manage_status(request, pk: int):
         return redirect("articulations:manage_detail", pk=pk)
     to_status = form.cleaned_data["to_status"]
     try:
-        services.articulation_change_status(
+        articulation_change_status(
             articulation_id=articulation.pk,
             to_status=to_status,
             actor=request.user,
@@ -265,7 +276,7 @@ def manage_revise(request, pk: int):
     access.require(MANAGE)
     articulation = get_in_scope(Articulation.objects.all(), managed_scope(access), pk=pk)
     try:
-        revision = services.articulation_revise(articulation_id=articulation.pk, actor=request.user)
+        revision = articulation_revise(articulation_id=articulation.pk, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("articulations:manage_detail", pk=pk)
@@ -288,7 +299,7 @@ def manage_discard(request, pk: int):
     access.require(MANAGE)
     articulation = get_in_scope(Articulation.objects.all(), managed_scope(access), pk=pk)
     try:
-        services.articulation_discard_draft(articulation_id=articulation.pk, actor=request.user)
+        articulation_discard_draft(articulation_id=articulation.pk, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("articulations:manage_detail", pk=pk)
@@ -328,7 +339,7 @@ def manage_teachers(request, pk: int):
             if add_form.is_valid():
                 teacher = add_form.cleaned_data["teacher"]
                 try:
-                    services.articulation_add_teacher(
+                    articulation_add_teacher(
                         articulation_id=pk, teacher_id=teacher.pk, actor=request.user
                     )
                 except ValidationError as error:
@@ -347,7 +358,7 @@ def manage_teachers(request, pk: int):
             if invite_form.is_valid():
                 data = invite_form.cleaned_data
                 try:
-                    teacher = services.articulation_invite_teacher(
+                    teacher = articulation_invite_teacher(
                         articulation_id=pk,
                         actor=request.user,
                         email=data["email"],
@@ -397,7 +408,7 @@ def manage_teacher_remove(request, pk: int, teacher_id: int):
     access.require(Capability.MANAGE_TEACHERS)
     articulation = get_in_scope(Articulation.objects.all(), managed_scope(access), pk=pk)
     try:
-        removed = services.articulation_remove_teacher(
+        removed = articulation_remove_teacher(
             articulation_id=articulation.pk, teacher_id=teacher_id, actor=request.user
         )
     except ValidationError as error:
@@ -423,7 +434,7 @@ def manage_courses(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            course = services.college_course_create(
+            course = college_course_create(
                 actor=request.user,
                 college_id=data["college"].pk,
                 prefix=data["prefix"],
@@ -457,7 +468,7 @@ def manage_course_offered(request, pk: int):
         CollegeCourse.objects.all(), Q(college__consortium_id__in=access.consortium_ids), pk=pk
     )
     offered = request.POST.get("offered") == "1"
-    services.college_course_set_offered(actor=request.user, course_id=course.pk, offered=offered)
+    college_course_set_offered(actor=request.user, course_id=course.pk, offered=offered)
     if offered:
         messages.success(request, _("%(course)s is offered again.") % {"course": course.code})
     else:

@@ -13,11 +13,12 @@ from accounts.permissions import Capability, access_for
 from organisations.models import AcademicYear, Consortium
 from organisations.selectors import academic_year_current
 
-from .. import services
 from ..forms import ImportForm, RolloverForm
 from ..importers import COLUMNS, template_csv, template_xlsx
 from ..models import RolloverRun
 from ..selectors import rollover_plan, rollover_runs
+from ..services.bulk_import import ImportRejected, articulation_import
+from ..services.rollover import rollover_request
 from ..terms import TermsContext
 from .public import wants_fragment
 
@@ -55,7 +56,7 @@ def rollover(request):
     if consortium is None or from_year is None:
         return render(request, "articulations/manage/rollover.html", {"form": form, "plan": None})
     if request.method == "POST" and form.is_valid():
-        run = services.rollover_request(
+        run = rollover_request(
             actor=request.user, consortium_id=consortium.pk, from_year_id=from_year.pk
         )
         messages.success(
@@ -122,13 +123,13 @@ def import_agreements(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            result = services.articulation_import(
+            result = articulation_import(
                 actor=request.user,
                 consortium_id=form.cleaned_data["consortium"].pk,
                 filename=upload.name,
                 content=upload.read(),
             )
-        except services.ImportRejected as rejected:
+        except ImportRejected as rejected:
             problems = rejected.problems
         else:
             messages.success(

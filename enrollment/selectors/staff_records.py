@@ -24,8 +24,8 @@ from ..models import (
     StudentMerge,
     StudentProfile,
 )
-from .common import enrollments_visible, students_visible
 from .teaching import ACTIVE_ORDER, ENROLLMENT_DISPLAY
+from .visible import enrollments_visible, students_visible
 
 # --- enrollment and student records for staff ---------------------------------------------------
 

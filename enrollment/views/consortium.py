@@ -16,7 +16,7 @@ from django_tables2 import RequestConfig
 
 from accounts.permissions import Capability, access_for, get_in_scope
 from enrollment import importers, tasks
-from enrollment.selectors import common, consortium, staff_records
+from enrollment.selectors import consortium, staff_records, visible
 from organisations.models import AcademicYear, ConsortiumPolicy
 from organisations.selectors import academic_year_current, policy_for
 
@@ -279,7 +279,7 @@ def merge_start(request, pk: int):
     other_id = "".join(request.GET.get("other", "").split())
     error = ""
     if other_id:
-        other = common.students_visible(access=access).filter(sers_id=other_id).first()
+        other = visible.students_visible(access=access).filter(sers_id=other_id).first()
         if other is None:
             error = _("No student with this SERS ID in your consortium.")
         elif other.pk == student.pk:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import access_for
 from enrollment import pagecache, rules
+from enrollment.selectors import registration as registration_selectors
 from enrollment.selectors import student as student_selectors
 from organisations.models import HighSchool
 from organisations.selectors import academic_year_current
@@ -114,13 +115,13 @@ def credits(request):
 
 def _register_context(request, student, *, school_id=None, selection=None):
     year = academic_year_current()
-    groups = student_selectors.registration_schools(student=student, year=year)
+    groups = registration_selectors.registration_schools(student=student, year=year)
     allowed = {school.pk: school for _label, schools in groups for school in schools}
     school = allowed.get(school_id) or allowed.get(student.high_school_id)
     if school is None:  # the student's own school is always listed; this is belt and braces
         school = HighSchool.objects.get(pk=student.high_school_id)
     school_form = SchoolChoiceForm(initial={"school": school.pk}, groups=groups)
-    offers = student_selectors.registration_offer(
+    offers = registration_selectors.registration_offer(
         student=student, high_school=school, year=year, today=timezone.localdate()
     )
     if selection is None:
@@ -187,7 +188,7 @@ def register_review(request):
     if not selection.is_valid():
         return render(request, "enrollment/register.html", context)
     context["selected"] = selection.selected()
-    context["fees"] = student_selectors.registration_fee_preview(
+    context["fees"] = registration_selectors.registration_fee_preview(
         student=student, sections=[section for _offer, section in context["selected"]]
     )
     return render(request, "enrollment/register_review.html", context)
@@ -221,7 +222,7 @@ def register_confirm(request):
     except registration.RegistrationBatchRefused as refused:
         context["selected"] = selection.selected()
         context["problems"] = refused.problems
-        context["fees"] = student_selectors.registration_fee_preview(
+        context["fees"] = registration_selectors.registration_fee_preview(
             student=student, sections=[section for _offer, section in context["selected"]]
         )
         messages.error(request, refused.messages[0])
@@ -238,7 +239,7 @@ def _quick_selection(request, school_id: int | None) -> list[int] | None:
         return None
     if not ids or school_id is None or len(set(ids)) != len(ids):
         return None
-    found = student_selectors.section_schools_and_courses(section_ids=ids)
+    found = registration_selectors.section_schools_and_courses(section_ids=ids)
     if len(found) != len(ids) or any(school != school_id for school, _course in found):
         return None
     if len({course for _school, course in found}) != len(found):

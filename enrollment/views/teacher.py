@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import Capability, get_in_scope
 from enrollment import importers, pagecache, rules
-from enrollment.selectors import common, teaching
+from enrollment.selectors import teaching, visible
 from organisations.models import AcademicYear, HighSchool
 from organisations.selectors import academic_year_current
 
@@ -389,7 +389,7 @@ def teacher_complete(request, pk: int):
                 % counts,
             )
             return redirect("enrollment:teacher_roster", pk=section.pk)
-    counts = common.status_counts(Enrollment.objects.filter(section=section))
+    counts = visible.status_counts(Enrollment.objects.filter(section=section))
     return render(
         request,
         "enrollment/staff/complete.html",

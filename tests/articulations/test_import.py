@@ -8,9 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from articulations import services
 from articulations.importers import COLUMN_NAMES
 from articulations.models import Articulation, ArticulationStatusChange, HighSchoolCourse
+from articulations.services.bulk_import import ImportRejected, articulation_import
+from articulations.terms import TermsContext
 
 from .conftest import history
 
@@ -61,7 +62,7 @@ def as_xlsx(rows: list[dict]) -> bytes:
 
 
 def do_import(world, content: bytes, filename="agreements.csv"):
-    return services.articulation_import(
+    return articulation_import(
         actor=world.admin, consortium_id=world.consortium.pk, filename=filename, content=content
     )
 
@@ -132,7 +133,7 @@ def test_one_bad_row_stops_the_whole_file_and_each_problem_has_its_line(world):
             row(world),  # line 6: the same key as line 2
         ]
     )
-    with pytest.raises(services.ImportRejected) as rejected:
+    with pytest.raises(ImportRejected) as rejected:
         do_import(world, content)
     problems = rejected.value.problems
     lines = {line for line, _message in problems}
@@ -149,7 +150,7 @@ def test_one_bad_row_stops_the_whole_file_and_each_problem_has_its_line(world):
 
 def test_grade_and_cip_problems_are_reported_by_column(world):
     content = as_csv([row(world, minimum_grade="5.5", cip_code="4706")])
-    with pytest.raises(services.ImportRejected) as rejected:
+    with pytest.raises(ImportRejected) as rejected:
         do_import(world, content)
     messages = [message for _line, message in rejected.value.problems]
     assert any(m.startswith("minimum_grade:") for m in messages)
@@ -163,7 +164,7 @@ def test_line_numbers_follow_the_file_with_multiline_cells(world):
             row(world, agreement_number="IMP-2", cluster="Nope"),
         ]
     )
-    with pytest.raises(services.ImportRejected) as rejected:
+    with pytest.raises(ImportRejected) as rejected:
         do_import(world, content)
     assert [line for line, _m in rejected.value.problems] == [5]
 
@@ -186,7 +187,7 @@ def test_a_changed_draft_is_updated_but_a_changed_active_version_is_refused(worl
         competencies="Use spreadsheets|Write a business letter",
     )
     assert do_import(world, as_csv([existing])).unchanged == 1
-    with pytest.raises(services.ImportRejected) as rejected:
+    with pytest.raises(ImportRejected) as rejected:
         do_import(world, as_csv([{**existing, "minimum_grade": "A"}]))
     assert "import it as version 2" in rejected.value.problems[0][1]
 
@@ -210,7 +211,7 @@ def test_a_next_version_is_imported_as_a_revision(world):
     assert new.previous_version == world.active
     assert new.minimum_grade == "B-"
     assert do_import(world, as_csv([revision])).unchanged == 1
-    with pytest.raises(services.ImportRejected) as rejected:
+    with pytest.raises(ImportRejected) as rejected:
         do_import(world, as_csv([{**revision, "version": "4"}]))
     assert "no version 3" in rejected.value.problems[0][1]
 
@@ -219,7 +220,7 @@ def test_agreements_of_another_consortium_are_refused(world, outsider_admin):
     from tests.factories import ArticulationFactory
 
     ArticulationFactory(agreement_number="THEIRS-1")
-    with pytest.raises(services.ImportRejected) as rejected:
+    with pytest.raises(ImportRejected) as rejected:
         do_import(world, as_csv([row(world, agreement_number="THEIRS-1")]))
     assert "another consortium" in rejected.value.problems[0][1]
 
@@ -234,7 +235,7 @@ def test_agreements_of_another_consortium_are_refused(world, outsider_admin):
     ],
 )
 def test_unreadable_files_are_explained(world, filename, content, message):
-    with pytest.raises(services.ImportRejected) as rejected:
+    with pytest.raises(ImportRejected) as rejected:
         do_import(world, content, filename)
     assert message in rejected.value.problems[0][1]
 
@@ -243,7 +244,7 @@ def test_only_a_consortium_admin_imports(world, outsider_admin):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        services.articulation_import(
+        articulation_import(
             actor=outsider_admin, consortium_id=world.consortium.pk, filename="a.csv", content=b""
         )
 
@@ -299,7 +300,7 @@ def test_the_filled_in_template_imports(world):
     from articulations.importers import template_csv
 
     world.teacher.qualifications.all().delete()
-    content = template_csv(context=services.TermsContext.load(world.consortium.pk))
+    content = template_csv(context=TermsContext.load(world.consortium.pk))
     assert do_import(world, content).created == 1
 
 
@@ -319,6 +320,6 @@ def test_a_large_file_is_written_in_a_fixed_number_of_queries(world, django_asse
 
 
 def test_an_agreement_number_in_another_case_is_refused(world):
-    with pytest.raises(services.ImportRejected) as rejected:
+    with pytest.raises(ImportRejected) as rejected:
         do_import(world, as_csv([row(world, agreement_number="casc-001")]))
     assert "already has this agreement as CASC-001" in rejected.value.problems[0][1]

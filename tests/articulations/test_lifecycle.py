@@ -6,8 +6,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import Role
-from articulations import services
 from articulations.models import Articulation, ArticulationStatusChange, TeacherQualification
+from articulations.services.drafts import (
+    articulation_create,
+    articulation_discard_draft,
+    articulation_revise,
+    articulation_update,
+)
+from articulations.services.status import (
+    TransitionNotAllowed,
+    articulation_change_status,
+    articulation_notify_status_change,
+)
+from articulations.services.teachers import articulation_add_teacher, articulation_remove_teacher
+from articulations.terms import AgreementTerms
 from enrollment.models import Section
 from tests.factories import CollegeCourseFactory, SectionFactory, make_staff
 from tests.world import add_teacher
@@ -19,7 +31,7 @@ S = Articulation.Status
 
 
 def change(articulation, to_status, actor, note=""):
-    return services.articulation_change_status(
+    return articulation_change_status(
         articulation_id=articulation.pk, to_status=to_status, actor=actor, note=note
     )
 
@@ -53,8 +65,8 @@ def test_notifications_go_once_even_if_the_job_runs_twice(world):
     draft = world.articulation(status=S.DRAFT)
     change(draft, S.SUBMITTED, world.admin)
     last = ArticulationStatusChange.objects.filter(articulation=draft).latest("id")
-    assert services.articulation_notify_status_change(change_id=last.pk) == 1
-    assert services.articulation_notify_status_change(change_id=last.pk) == 0
+    assert articulation_notify_status_change(change_id=last.pk) == 1
+    assert articulation_notify_status_change(change_id=last.pk) == 0
     assert len(mail.outbox) == 1
 
 
@@ -83,12 +95,12 @@ def test_consortium_admins_act_only_in_their_consortium(world, outsider_admin):
 
 def test_moves_outside_the_table_are_refused(world):
     draft = world.articulation(status=S.DRAFT)
-    with pytest.raises(services.TransitionNotAllowed):
+    with pytest.raises(TransitionNotAllowed):
         change(draft, S.ACTIVE, world.admin)
-    with pytest.raises(services.TransitionNotAllowed):
+    with pytest.raises(TransitionNotAllowed):
         change(world.active, S.DRAFT, world.admin)
     retired = world.articulation(status=S.RETIRED)
-    with pytest.raises(services.TransitionNotAllowed):
+    with pytest.raises(TransitionNotAllowed):
         change(retired, S.ACTIVE, world.admin)
 
 
@@ -130,11 +142,11 @@ def test_an_agreement_with_a_retired_course_cannot_be_activated(world):
 
 def test_the_system_may_only_make_system_moves(world):
     draft = world.articulation(status=S.DRAFT)
-    with pytest.raises(services.TransitionNotAllowed):
-        services.articulation_change_status(
+    with pytest.raises(TransitionNotAllowed):
+        articulation_change_status(
             articulation_id=draft.pk, to_status=S.SUBMITTED, actor=None, by_system=True
         )
-    services.articulation_change_status(
+    articulation_change_status(
         articulation_id=world.active.pk, to_status=S.EXPIRED, actor=None, by_system=True
     )
     assert ArticulationStatusChange.objects.get(articulation=world.active).changed_by is None
@@ -152,7 +164,7 @@ def test_the_database_allows_one_active_version_per_agreement(world):
 def test_a_revision_copies_everything_and_the_old_version_stays_in_force(world):
     world.active.high_schools.add(world.other_school)
     old_years = set(world.active.valid_years.all())
-    revision = services.articulation_revise(articulation_id=world.active.pk, actor=world.admin)
+    revision = articulation_revise(articulation_id=world.active.pk, actor=world.admin)
     assert revision.version == 2
     assert revision.status == S.DRAFT
     assert revision.previous_version == world.active
@@ -167,14 +179,14 @@ def test_a_revision_copies_everything_and_the_old_version_stays_in_force(world):
     assert world.active.status == S.ACTIVE
     # Only one revision at a time.
     with pytest.raises(ValidationError, match="already being prepared"):
-        services.articulation_revise(articulation_id=world.active.pk, actor=world.admin)
+        articulation_revise(articulation_id=world.active.pk, actor=world.admin)
 
 
 def test_activating_a_revision_retires_the_old_version_and_classes_stay_with_it(world):
     section = SectionFactory(
         articulation=world.active, teacher=world.teacher, high_school=world.school
     )
-    revision = services.articulation_revise(articulation_id=world.active.pk, actor=world.admin)
+    revision = articulation_revise(articulation_id=world.active.pk, actor=world.admin)
     for status, actor in (
         (S.SUBMITTED, world.admin),
         (S.APPROVED, world.approver),
@@ -193,43 +205,41 @@ def test_only_approved_or_active_agreements_are_revised(world):
     for status in (S.DRAFT, S.SUBMITTED, S.EXPIRED, S.RETIRED):
         articulation = world.articulation(status=status)
         with pytest.raises(ValidationError):
-            services.articulation_revise(articulation_id=articulation.pk, actor=world.admin)
+            articulation_revise(articulation_id=articulation.pk, actor=world.admin)
 
 
 def test_revising_needs_the_consortium_admin(world, outsider_admin):
     for actor in (outsider_admin, world.approver, world.state):
         with pytest.raises(PermissionDenied):
-            services.articulation_revise(articulation_id=world.active.pk, actor=actor)
+            articulation_revise(articulation_id=world.active.pk, actor=actor)
 
 
 def test_a_discarded_revision_frees_the_way_for_another(world):
-    revision = services.articulation_revise(articulation_id=world.active.pk, actor=world.admin)
-    services.articulation_discard_draft(articulation_id=revision.pk, actor=world.admin)
+    revision = articulation_revise(articulation_id=world.active.pk, actor=world.admin)
+    articulation_discard_draft(articulation_id=revision.pk, actor=world.admin)
     assert not Articulation.objects.filter(pk=revision.pk).exists()
-    again = services.articulation_revise(articulation_id=world.active.pk, actor=world.admin)
+    again = articulation_revise(articulation_id=world.active.pk, actor=world.admin)
     assert again.version == 2
 
 
 def test_only_drafts_are_discarded_and_never_with_classes(world):
     with pytest.raises(ValidationError):
-        services.articulation_discard_draft(articulation_id=world.active.pk, actor=world.admin)
+        articulation_discard_draft(articulation_id=world.active.pk, actor=world.admin)
     draft = world.articulation(status=S.DRAFT)
     SectionFactory(articulation=draft, high_school=world.school)
     with pytest.raises(ValidationError, match="classes"):
-        services.articulation_discard_draft(articulation_id=draft.pk, actor=world.admin)
+        articulation_discard_draft(articulation_id=draft.pk, actor=world.admin)
 
 
 def test_editing_is_allowed_only_in_draft(world):
-    terms = services.AgreementTerms.of(world.active)
+    terms = AgreementTerms.of(world.active)
     with pytest.raises(ValidationError, match="Only drafts"):
-        services.articulation_update(
-            articulation_id=world.active.pk, actor=world.admin, terms=terms
-        )
+        articulation_update(articulation_id=world.active.pk, actor=world.admin, terms=terms)
 
 
 def test_creating_and_editing_a_draft(world):
     new_course = CollegeCourseFactory(college=world.other_college)
-    terms = services.AgreementTerms(
+    terms = AgreementTerms(
         college_id=world.other_college.pk,
         high_school_course_title="  Welding   Fundamentals ",
         cip_code="480508",
@@ -243,9 +253,7 @@ def test_creating_and_editing_a_draft(world):
         valid_year_ids=frozenset({world.year.pk}),
         teacher_ids=frozenset({world.teacher.pk}),
     )
-    draft = services.articulation_create(
-        actor=world.admin, consortium_id=world.consortium.pk, terms=terms
-    )
+    draft = articulation_create(actor=world.admin, consortium_id=world.consortium.pk, terms=terms)
     assert draft.agreement_number == f"SERS-{draft.pk:06d}"
     assert draft.status == S.DRAFT
     assert draft.high_school_course.title == "Welding Fundamentals"
@@ -253,11 +261,11 @@ def test_creating_and_editing_a_draft(world):
     assert draft.minimum_grade == "85"
     assert draft.competencies == "Safety\nGas welding"
     assert history(draft) == [("", S.DRAFT)]
-    changed = services.articulation_update(
+    changed = articulation_update(
         articulation_id=draft.pk,
         actor=world.admin,
-        terms=services.AgreementTerms.of(draft).__class__(
-            **{**services.AgreementTerms.of(draft).__dict__, "teacher_ids": frozenset()}
+        terms=AgreementTerms.of(draft).__class__(
+            **{**AgreementTerms.of(draft).__dict__, "teacher_ids": frozenset()}
         ),
     )
     assert not TeacherQualification.objects.filter(articulation=changed).exists()
@@ -265,7 +273,7 @@ def test_creating_and_editing_a_draft(world):
 
 def test_terms_are_checked_against_the_consortium(world):
     other_course = CollegeCourseFactory()  # another consortium's college
-    terms = services.AgreementTerms(
+    terms = AgreementTerms(
         college_id=world.college.pk,
         high_school_course_title="",
         cip_code="11-0601",
@@ -278,9 +286,7 @@ def test_terms_are_checked_against_the_consortium(world):
         teacher_ids=frozenset({add_teacher(world.other_school).pk}),
     )
     with pytest.raises(ValidationError) as error:
-        services.articulation_create(
-            actor=world.admin, consortium_id=world.consortium.pk, terms=terms
-        )
+        articulation_create(actor=world.admin, consortium_id=world.consortium.pk, terms=terms)
     assert set(error.value.message_dict) == {
         "high_school_course_title",
         "cip_code",
@@ -295,9 +301,9 @@ def test_terms_are_checked_against_the_consortium(world):
 
 
 def test_a_chosen_agreement_number_must_be_new(world):
-    terms = services.AgreementTerms.of(world.active)
+    terms = AgreementTerms.of(world.active)
     with pytest.raises(ValidationError, match="already exists"):
-        services.articulation_create(
+        articulation_create(
             actor=world.admin,
             consortium_id=world.consortium.pk,
             terms=terms,
@@ -311,18 +317,18 @@ def test_a_chosen_agreement_number_must_be_new(world):
 
 def test_adding_and_removing_qualified_teachers(world):
     colleague = add_teacher(world.school)
-    assert services.articulation_add_teacher(
+    assert articulation_add_teacher(
         articulation_id=world.active.pk, teacher_id=colleague.pk, actor=world.admin
     )
-    assert not services.articulation_add_teacher(
+    assert not articulation_add_teacher(
         articulation_id=world.active.pk, teacher_id=colleague.pk, actor=world.admin
     )
     elsewhere = add_teacher(world.other_school)
     with pytest.raises(ValidationError):
-        services.articulation_add_teacher(
+        articulation_add_teacher(
             articulation_id=world.active.pk, teacher_id=elsewhere.pk, actor=world.admin
         )
-    assert services.articulation_remove_teacher(
+    assert articulation_remove_teacher(
         articulation_id=world.active.pk, teacher_id=colleague.pk, actor=world.admin
     )
     assert list(world.active.qualified_teachers.all()) == [world.teacher]
@@ -331,7 +337,7 @@ def test_adding_and_removing_qualified_teachers(world):
 def test_teachers_of_a_closed_agreement_no_longer_change(world):
     retired = world.articulation(status=S.RETIRED)
     with pytest.raises(ValidationError):
-        services.articulation_remove_teacher(
+        articulation_remove_teacher(
             articulation_id=retired.pk, teacher_id=world.teacher.pk, actor=world.admin
         )
 
@@ -339,6 +345,6 @@ def test_teachers_of_a_closed_agreement_no_longer_change(world):
 def test_only_the_consortium_manages_teachers(world, outsider_admin):
     for actor in (outsider_admin, world.approver, world.state):
         with pytest.raises(PermissionDenied):
-            services.articulation_remove_teacher(
+            articulation_remove_teacher(
                 articulation_id=world.active.pk, teacher_id=world.teacher.pk, actor=actor
             )

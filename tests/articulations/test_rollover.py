@@ -5,9 +5,10 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from articulations import services
 from articulations.models import Articulation, ArticulationStatusChange, RolloverRun
 from articulations.selectors import rollover_plan
+from articulations.services import rollover
+from articulations.services.drafts import articulation_revise
 from organisations.models import AcademicYear
 from tests.factories import AcademicYearFactory
 from tests.world import add_teacher
@@ -53,10 +54,10 @@ def test_plan_lists_what_renews_and_what_lapses_with_reasons(world, mixed):
 def test_rollover_is_idempotent(world, mixed):
     mixed["retired_course"].college_courses.update(is_active=False)
     before_years = {a.pk: set(a.valid_years.all()) for a in Articulation.objects.all()}
-    next_year = services.academic_year_next(year=world.year)
+    next_year = rollover.academic_year_next(year=world.year)
     assert next_year.code == "2027-28"
     assert next_year.start_date == datetime.date(2027, 7, 1)
-    first = services.rollover_apply(
+    first = rollover.rollover_apply(
         consortium_id=world.consortium.pk,
         from_year_id=world.year.pk,
         to_year_id=next_year.pk,
@@ -79,7 +80,7 @@ def test_rollover_is_idempotent(world, mixed):
         ArticulationStatusChange.objects.count(),
         AcademicYear.objects.count(),
     )
-    second = services.rollover_apply(
+    second = rollover.rollover_apply(
         consortium_id=world.consortium.pk,
         from_year_id=world.year.pk,
         to_year_id=next_year.pk,
@@ -99,9 +100,9 @@ def test_rollover_is_idempotent(world, mixed):
 
 
 def test_a_revision_in_progress_is_renewed_with_its_agreement(world):
-    revision = services.articulation_revise(articulation_id=world.active.pk, actor=world.admin)
-    next_year = services.academic_year_next(year=world.year)
-    services.rollover_apply(
+    revision = articulation_revise(articulation_id=world.active.pk, actor=world.admin)
+    next_year = rollover.academic_year_next(year=world.year)
+    rollover.rollover_apply(
         consortium_id=world.consortium.pk,
         from_year_id=world.year.pk,
         to_year_id=next_year.pk,
@@ -114,8 +115,8 @@ def test_only_the_consortium_own_agreements_roll_over(world, outsider_admin):
     from tests.factories import ArticulationFactory
 
     other = ArticulationFactory(valid_years=[world.year])
-    next_year = services.academic_year_next(year=world.year)
-    services.rollover_apply(
+    next_year = rollover.academic_year_next(year=world.year)
+    rollover.rollover_apply(
         consortium_id=world.consortium.pk,
         from_year_id=world.year.pk,
         to_year_id=next_year.pk,
@@ -126,12 +127,12 @@ def test_only_the_consortium_own_agreements_roll_over(world, outsider_admin):
 
 def test_the_next_year_is_reused_when_it_exists(world):
     existing = AcademicYearFactory(start_year=2027)
-    assert services.academic_year_next(year=world.year) == existing
+    assert rollover.academic_year_next(year=world.year) == existing
 
 
 def test_request_runs_the_job_and_records_it(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        run = services.rollover_request(
+        run = rollover.rollover_request(
             actor=world.admin, consortium_id=world.consortium.pk, from_year_id=world.year.pk
         )
     run.refresh_from_db()
@@ -140,9 +141,9 @@ def test_request_runs_the_job_and_records_it(world, django_capture_on_commit_cal
     assert (run.renewed_count, run.lapsed_count, run.requested_by) == (1, 0, world.admin)
     assert run.finished_at is not None
     # A job delivered twice does the work once.
-    assert services.rollover_run(run_id=run.pk).renewed_count == 1
+    assert rollover.rollover_run(run_id=run.pk).renewed_count == 1
     with django_capture_on_commit_callbacks(execute=True):
-        again = services.rollover_request(
+        again = rollover.rollover_request(
             actor=world.admin, consortium_id=world.consortium.pk, from_year_id=world.year.pk
         )
     again.refresh_from_db()
@@ -156,11 +157,11 @@ def test_a_failed_run_is_recorded_and_nothing_changes(world, monkeypatch):
     run = RolloverRun.objects.create(
         consortium=world.consortium,
         from_year=world.year,
-        to_year=services.academic_year_next(year=world.year),
+        to_year=rollover.academic_year_next(year=world.year),
         requested_by=world.admin,
     )
-    monkeypatch.setattr(services, "rollover_apply", broken)
-    run = services.rollover_run(run_id=run.pk)
+    monkeypatch.setattr(rollover, "rollover_apply", broken)
+    run = rollover.rollover_run(run_id=run.pk)
     assert run.status == RolloverRun.Status.FAILED
     assert run.error == "RuntimeError"
 
@@ -199,7 +200,7 @@ def test_runs_fragment_polls_while_a_run_is_queued(client, world):
     RolloverRun.objects.create(
         consortium=world.consortium,
         from_year=world.year,
-        to_year=services.academic_year_next(year=world.year),
+        to_year=rollover.academic_year_next(year=world.year),
         requested_by=world.admin,
     )
     client.force_login(world.admin)

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from articulations.cache import VERSION_KEY, catalog_version
 from articulations.models import Articulation
-from articulations.services import rollover_apply
+from articulations.services.rollover import rollover_apply
 from tests.factories import AcademicYearFactory, CollegeCourseFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from accesslog.models import AccessLogEntry, AccessLogStudent
 from accesslog.services import access_log_record
 from accounts.models import Role, RoleMembership
 from accounts.permissions import Access
-from reports.access_selectors import STUDENTS_SHOWN, actor_roles, entries_for_display
+from reports.selectors.access import STUDENTS_SHOWN, actor_roles, entries_for_display
 from reports.views_access import PER_PAGE, REVIEW
 from tests.factories import (
     CollegeFactory,

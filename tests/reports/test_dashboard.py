@@ -11,8 +11,9 @@ from openpyxl import load_workbook
 from accounts.models import Role
 from accounts.permissions import access_for
 from enrollment.models import EnrollmentStatus as S
-from reports import selectors, services
-from reports.selectors import Cell, Column, Row, Table, suppress_small_cells
+from reports import services
+from reports.selectors import dashboard as dashboard_selectors
+from reports.selectors.dashboard import Cell, Column, Row, Table, suppress_small_cells
 from tests.factories import (
     AcademicYearFactory,
     EnrollmentFactory,
@@ -153,7 +154,7 @@ def test_state_staff_see_every_consortium(three_consortia, year):
     one, two, three = three_consortia
     state = access_for(make_staff(Role.STATE_STAFF))
 
-    table = selectors.breakdown_table(
+    table = dashboard_selectors.breakdown_table(
         access=state, academic_year_id=year.pk, dimension="consortium"
     )
 
@@ -183,7 +184,9 @@ def test_consortium_admin_sees_only_their_consortium(three_consortia, year):
     one, _two, _three = three_consortia
     admin = access_for(make_staff(Role.CONSORTIUM_ADMIN, one.consortium))
 
-    table = selectors.breakdown_table(access=admin, academic_year_id=year.pk, dimension="college")
+    table = dashboard_selectors.breakdown_table(
+        access=admin, academic_year_id=year.pk, dimension="college"
+    )
 
     assert [row.label for row in table.rows] == [one.college.name]
     assert cells(table, "Total")["students"] == "13"
@@ -194,7 +197,7 @@ def test_career_specialist_sees_their_district(three_consortia, year):
     district = one.section.high_school.district
     specialist = access_for(make_staff(Role.CAREER_SPECIALIST, district))
 
-    table = selectors.breakdown_table(
+    table = dashboard_selectors.breakdown_table(
         access=specialist, academic_year_id=year.pk, dimension="high_school"
     )
 
@@ -208,7 +211,7 @@ def test_a_teacher_role_adds_nothing_to_reports(three_consortia, year):
     user = make_staff(Role.CONSORTIUM_ADMIN, two.consortium)
     one.section.teacher = user
     one.section.save()
-    table = selectors.breakdown_table(
+    table = dashboard_selectors.breakdown_table(
         access=access_for(user), academic_year_id=year.pk, dimension="consortium"
     )
     assert [row.label for row in table.rows] == [two.consortium.name]
@@ -221,7 +224,9 @@ def test_demographics_are_self_reported_with_not_reported(year):
     enroll(place.section, 2, gender="male")
     state = access_for(make_staff(Role.STATE_STAFF))
 
-    table = selectors.breakdown_table(access=state, academic_year_id=year.pk, dimension="gender")
+    table = dashboard_selectors.breakdown_table(
+        access=state, academic_year_id=year.pk, dimension="gender"
+    )
 
     assert [row.label for row in table.rows] == ["Not reported", "Female", "Male"]
     assert cells(table, "Male")["students"] == "<10"
@@ -238,12 +243,12 @@ def test_funnel_and_year_cluster(three_consortia, year):
     enroll(old_class, 10)
     state = access_for(make_staff(Role.STATE_STAFF))
 
-    funnel = selectors.funnel_table(access=state, academic_year_id=year.pk)
+    funnel = dashboard_selectors.funnel_table(access=state, academic_year_id=year.pk)
     assert cells(funnel, "Registered") == {"enrollments": "27", "share": "100.0%"}
     assert cells(funnel, "Attained")["enrollments"] == "<10"  # 9 enrollments, 9 students
     assert cells(funnel, "Graded")["enrollments"] == "11"
 
-    grid = selectors.year_cluster_table(access=state)
+    grid = dashboard_selectors.year_cluster_table(access=state)
     assert [c.label for c in grid.columns] == ["2025-26", "2026-27"]
     assert cells(grid, cluster().name) == {"2025-26": "10", "2026-27": "27"}
     assert cells(grid, "All clusters") == {"2025-26": "10", "2026-27": "27"}
@@ -254,7 +259,9 @@ def test_the_dashboard_reads_in_a_fixed_number_of_queries(year, django_assert_ma
     enroll(place.section, 3, to=S.ATTAINED)
     state = access_for(make_staff(Role.STATE_STAFF))
     with django_assert_max_num_queries(10) as few:
-        selectors.dashboard_report(access=state, academic_year_id=year.pk, dimension="high_school")
+        dashboard_selectors.dashboard_report(
+            access=state, academic_year_id=year.pk, dimension="high_school"
+        )
     for _ in range(3):
         other = College(year)
         enroll(other.section, 4, to=S.ATTAINED)
@@ -264,7 +271,9 @@ def test_the_dashboard_reads_in_a_fixed_number_of_queries(year, django_assert_ma
             high_school=HighSchoolFactory(district__consortium=other.consortium),
         )
     with django_assert_max_num_queries(len(few.captured_queries)):
-        selectors.dashboard_report(access=state, academic_year_id=year.pk, dimension="high_school")
+        dashboard_selectors.dashboard_report(
+            access=state, academic_year_id=year.pk, dimension="high_school"
+        )
 
 
 # --- exports of the dashboard tables --------------------------------------------------

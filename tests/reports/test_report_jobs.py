@@ -13,8 +13,9 @@ from accesslog.models import AccessLogEntry, AccessLogStudent
 from accounts.models import Role, RoleMembership
 from enrollment.models import EnrollmentStatus as S
 from enrollment.services.transitions import enrollment_change_status
-from reports import exporters, selectors, services
+from reports import exporters, services
 from reports.models import ReportJob, TranscriptReportRow
+from reports.selectors import jobs as job_selectors
 from tests.factories import UserFactory, make_staff
 from tests.reports.conftest import College
 
@@ -222,7 +223,7 @@ def test_a_failed_job_shows_a_message_and_can_be_retried(
     job.refresh_from_db()
     assert job.status == ReportJob.Status.FAILED
     assert job.error == "Something went wrong while building the report. Try again."
-    assert selectors.report_job_view(job).can_retry
+    assert job_selectors.report_job_view(job).can_retry
 
     monkeypatch.undo()
     with django_capture_on_commit_callbacks(execute=True):
@@ -262,17 +263,17 @@ def test_stuck_jobs_are_shown_as_stuck_and_may_be_retried(
         started_at=now - datetime.timedelta(minutes=2),
         heartbeat_at=now - datetime.timedelta(seconds=30),
     )
-    assert selectors.report_job_state(job, now=now) == "running"
+    assert job_selectors.report_job_state(job, now=now) == "running"
     with pytest.raises(ValidationError):
         services.report_job_retry(job_id=job.pk, actor=college.registrar)
 
     stale = now + datetime.timedelta(seconds=settings.SERS_REPORT_STALE_SECONDS)
-    assert selectors.report_job_state(job, now=stale) == "stuck"
+    assert job_selectors.report_job_state(job, now=stale) == "stuck"
     over_limit = job.started_at + datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 1)
     job.heartbeat_at = over_limit
-    assert selectors.report_job_state(job, now=over_limit) == "stuck"
+    assert job_selectors.report_job_state(job, now=over_limit) == "stuck"
     never_started = ReportJob(status="queued", queued_at=now - datetime.timedelta(hours=1))
-    assert selectors.report_job_state(never_started, now=now) == "stuck"
+    assert job_selectors.report_job_state(never_started, now=now) == "stuck"
 
     ReportJob.objects.filter(pk=job.pk).update(heartbeat_at=now - datetime.timedelta(hours=1))
     with django_capture_on_commit_callbacks(execute=True):
@@ -417,7 +418,7 @@ def test_expired_files_are_deleted_and_the_job_says_so(college):
 
     job.refresh_from_db()
     assert not default_storage.exists(job.file)
-    assert selectors.report_job_state(job) == "expired"
+    assert job_selectors.report_job_state(job) == "expired"
     assert services.report_files_expire(now=job.expires_at + datetime.timedelta(days=1)) == 0
 
 

@@ -14,9 +14,9 @@ from articulations.models import Articulation
 from enrollment.models import EnrollmentStatus as S
 from enrollment.models import Section
 from organisations.models import ConsortiumPolicy
-from reports.exporters import PESC_NAMESPACE, grade_equivalents
 from reports.models import ReportJob, TranscriptReportRow
 from reports.services import report_job_run
+from reports.transcript_credit import PESC_NAMESPACE, grade_equivalents
 from tests.factories import (
     AcademicYearFactory,
     ArticulationFactory,

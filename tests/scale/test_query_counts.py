@@ -1,4 +1,6 @@
 """Every page answers in a fixed number of queries, whatever the size of the data.
+(One module over 600 lines: a table of every page with its budget, run against one
+world that is grown once, reads best whole.)
 
 Each GET page of the app (file downloads and the main htmx fragments included) is opened
 by the person who can open it, with real object ids, in a small world (tests/scale/world.py:

@@ -2,15 +2,15 @@
 students, when and from where; inside the change's own transaction.
 
 Fixtures: `here` from tests/world.py (one consortium, a class of three students and a
-member of staff for every role).
+member of staff for every role). The entries the services write when called directly
+are tested with each service, in tests/enrollment/.
 """
 
 import pytest
 from django.urls import reverse
 
 from accesslog.models import AccessLogEntry
-from enrollment.models import Enrollment, EnrollmentStatusChange
-from enrollment.services import grading, registration, rosters, transcription
+from enrollment.services import grading, transcription
 from tests.world import S, advance, settle_fee
 
 pytestmark = pytest.mark.django_db
@@ -58,26 +58,6 @@ def test_refused_grades_write_no_entry(client, here):
     assert changes() == []
 
 
-def test_roster_confirm_remove_and_complete_are_logged(here):
-    first, second, third = here.enrollments
-    rosters.roster_confirm(actor=here.teacher, section_id=here.section.pk)
-    rosters.roster_remove(
-        actor=here.teacher, enrollment_id=third.pk, reason_code=next(iter(rosters.REMOVAL_REASONS))
-    )
-    grading.grades_save(
-        actor=here.teacher, section_id=here.section.pk, grades={first.pk: "A", second.pk: "D"}
-    )
-    grading.section_complete(actor=here.teacher, section_id=here.section.pk)
-    whats = [(e.what, students_of(e)) for e in changes()]
-    everyone = {e.student_id for e in here.enrollments}
-    assert whats == [
-        ("roster confirmed", everyone),
-        ("removed from class", {third.student_id}),
-        ("grades saved", {first.student_id, second.student_id}),
-        ("class completed", {first.student_id, second.student_id}),
-    ]
-
-
 def test_registrar_transcription_and_undo_are_logged(client, here):
     first, second = here.enrollments[:2]
     for enrollment in (first, second):
@@ -121,26 +101,3 @@ def test_fee_waiver_and_grade_override_by_the_consortium_are_logged(client, here
     assert (fee_entry.what, fee_entry.role) == ("fee recorded", "consortium_admin")
     assert students_of(fee_entry) == {enrollment.student_id}
     assert override.what == "grade override"
-
-
-def test_a_students_own_withdrawal_is_logged_as_the_student(here):
-    enrollment = here.enrollments[0]
-    student = enrollment.student
-    registration.enrollment_withdraw(enrollment_id=enrollment.pk, actor=student.user)
-    (entry,) = changes()
-    assert (entry.what, entry.role, entry.actor) == ("withdrawal", "student", student.user)
-    assert students_of(entry) == {student.pk}
-
-
-def test_a_change_that_fails_half_way_leaves_no_entry(here, monkeypatch):
-    """The entry is written in the change's transaction: no change, no entry."""
-
-    # Every status is written, then the history write fails.
-    def failing(*args, **kwargs):
-        raise RuntimeError("injected failure")
-
-    monkeypatch.setattr(EnrollmentStatusChange.objects, "bulk_create", failing)
-    with pytest.raises(RuntimeError):
-        rosters.roster_confirm(actor=here.teacher, section_id=here.section.pk)
-    assert changes() == []
-    assert set(Enrollment.objects.values_list("status", flat=True)) == {S.REGISTERED}

@@ -4,7 +4,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.core import mail
 from django.urls import reverse
 
 from accesslog.models import AccessLogStudent
@@ -107,23 +106,6 @@ def test_waiver_with_one_of_the_consortiums_reasons(client, here):
         )
 
 
-def test_a_settled_fee_tells_the_student_their_credit_is_ready(
-    here, django_capture_on_commit_callbacks
-):
-    enrollment = advance(here.enrollments[0], S.ATTAINED)
-    with django_capture_on_commit_callbacks(execute=True):
-        fees.fee_record(
-            actor=here.admin,
-            fee_id=fee_of(enrollment).pk,
-            status="paid",
-            paid_on=TODAY,
-            receipt_number="R1",
-        )
-    (email,) = mail.outbox
-    assert "ready for the transcript" in email.subject
-    assert email.to == [enrollment.student.user.email]
-
-
 def test_unpaid_fees_by_school(client, here, year):
     fee = fee_of(here.enrollments[0])
     fee.status, fee.waiver_reason = "waived", "Foster youth"
@@ -165,65 +147,6 @@ def test_fee_list_query_count_does_not_grow(client, here, year, django_assert_ma
 
 
 # --- duplicates -------------------------------------------------------------------------------
-
-
-def test_the_duplicate_check_finds_likely_pairs(here, there):
-    born = datetime.date(2009, 3, 4)
-    jon = StudentProfileFactory(
-        high_school=here.school,
-        legal_first_name="Jonathan",
-        legal_last_name="Smith",
-        birth_date=born,
-    )
-    jonny = StudentProfileFactory(
-        high_school=here.school, legal_first_name="Jon", legal_last_name="Smith", birth_date=born
-    )
-    typo = StudentProfileFactory(
-        high_school=here.school,
-        legal_first_name="Ana",
-        legal_last_name="Reyes",
-        birth_date=datetime.date(2009, 5, 1),
-    )
-    ana = StudentProfileFactory(
-        high_school=here.school,
-        legal_first_name="Ana",
-        legal_last_name="Reyes",
-        birth_date=datetime.date(2009, 1, 5),
-    )
-    phone_a = StudentProfileFactory(
-        high_school=here.school,
-        legal_first_name="Luis",
-        legal_last_name="Ortiz",
-        phone="509-555-0199",
-        birth_date=datetime.date(2008, 2, 2),
-    )
-    phone_b = StudentProfileFactory(
-        high_school=here.school,
-        legal_first_name="Luis",
-        legal_last_name="Ortiz Vega",
-        phone="(509) 555 0199",
-        birth_date=datetime.date(2008, 9, 9),
-    )
-    twin = StudentProfileFactory(
-        high_school=here.school, legal_first_name="Maria", legal_last_name="Smith", birth_date=born
-    )
-    far = StudentProfileFactory(
-        high_school=there.school, legal_first_name="Jon", legal_last_name="Smith", birth_date=born
-    )
-
-    assert merging.duplicate_scan(consortium_id=here.consortium.pk) == 3
-    pairs = {
-        frozenset((p.student_id, p.existing_student_id)): p.match_kind
-        for p in PossibleDuplicate.objects.all()
-    }
-    assert pairs == {
-        frozenset((jon.pk, jonny.pk)): "variant",
-        frozenset((typo.pk, ana.pk)): "birth_date",
-        frozenset((phone_a.pk, phone_b.pk)): "phone",
-    }
-    assert twin.pk not in {pk for pair in pairs for pk in pair}
-    assert far.pk not in {pk for pair in pairs for pk in pair}
-    assert merging.duplicate_scan(consortium_id=here.consortium.pk) == 0  # no repeats
 
 
 def test_the_check_runs_from_the_page_and_pairs_can_be_dismissed(
@@ -403,31 +326,6 @@ def test_two_paid_fees_need_a_decision_and_the_other_is_noted_for_a_refund(
     assert fee.receipt_number == "COPY"
     assert "refund due" in FeeChange.objects.filter(fee=fee).last().note
     assert StudentMerge.objects.get().summary["fees"][0]["refund_due"] is True
-
-
-def test_a_merged_record_cannot_be_merged_again(here, twin_records):
-    kept, copy, _moved = twin_records
-    merging.students_merge(actor=here.admin, survivor_id=kept.pk, merged_id=copy.pk, reason="x")
-    with pytest.raises(class_requests.ValidationError):
-        merging.students_merge(
-            actor=here.admin, survivor_id=here.students[1].pk, merged_id=copy.pk, reason="x"
-        )
-
-
-def test_the_queued_pair_is_settled_by_the_merge(here, twin_records):
-    kept, copy, _moved = twin_records
-    pair = PossibleDuplicate.objects.create(
-        student=copy, existing_student=kept, match_kind="same", source="sign_up"
-    )
-    third = StudentProfileFactory(high_school=here.school)
-    other = PossibleDuplicate.objects.create(
-        student=third, existing_student=copy, match_kind="close", source="sign_up"
-    )
-    merging.students_merge(actor=here.admin, survivor_id=kept.pk, merged_id=copy.pk, reason="x")
-    pair.refresh_from_db()
-    other.refresh_from_db()
-    assert pair.status == "merged"
-    assert (other.status, other.existing_student) == ("open", kept)
 
 
 def test_merge_start_finds_the_other_record(client, here, twin_records):

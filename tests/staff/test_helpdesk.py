@@ -164,37 +164,6 @@ def test_after_the_window_only_a_consortium_admin_registers_with_a_reason(client
     assert "Moved in from Oregon" in history.content.decode()
 
 
-def test_an_override_does_not_skip_the_other_rules(here, maria):
-    from enrollment.services import helpdesk, registration
-
-    here.policy.registration_closes = datetime.date(2026, 11, 15)
-    here.policy.save()
-    here.teacher.is_active = False
-    here.teacher.save()
-    with pytest.raises(registration.RegistrationRefused) as refused:
-        helpdesk.enrollment_register_on_behalf(
-            actor=here.admin,
-            student_id=maria.pk,
-            section_id=here.section.pk,
-            override_reason="Late",
-        )
-    assert refused.value.code == "teacher_inactive"
-
-
-def test_the_specialist_cannot_override(here, maria):
-    from django.core.exceptions import PermissionDenied
-
-    from enrollment.services import helpdesk
-
-    with pytest.raises(PermissionDenied):
-        helpdesk.enrollment_register_on_behalf(
-            actor=here.specialist,
-            student_id=maria.pk,
-            section_id=here.section.pk,
-            override_reason="Please",
-        )
-
-
 def test_student_page_query_count_does_not_grow(
     client, here, maria, year, django_assert_max_num_queries
 ):

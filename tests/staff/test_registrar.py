@@ -6,9 +6,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from enrollment import rules
 from enrollment.models import Enrollment, EnrollmentStatusChange
-from enrollment.services import class_requests, transcription
+from enrollment.services import transcription
 from tests.factories import SectionFactory
 from tests.world import TODAY, S, advance, enroll, settle_fee
 
@@ -161,22 +160,6 @@ def test_undo_with_a_reason_within_the_allowed_days(client, here, ready):
         S.ATTAINED,
         "Posted to the wrong student",
     )
-
-
-def test_undo_is_refused_after_the_allowed_days(here, ready):
-    enrollment = ready[0]
-    transcription.enrollments_transcribe(
-        actor=here.registrar, college_student_ids={enrollment.pk: "C1"}, transcribed_on=TODAY
-    )
-    # The allowed days run from when the credit was marked (the real clock), not from TODAY.
-    marked = Enrollment.objects.get(pk=enrollment.pk)
-    late = rules.transcription_undo_until(marked) + datetime.timedelta(days=1)
-    with pytest.raises(class_requests.ValidationError) as refused:
-        transcription.enrollment_transcription_undo(
-            actor=here.registrar, enrollment_id=enrollment.pk, reason="Oops", today=late
-        )
-    assert refused.value.code == "undo_expired"
-    assert Enrollment.objects.get(pk=enrollment.pk).status == S.TRANSCRIBED
 
 
 def test_a_known_college_student_id_is_filled_in(client, here, ready, year):

@@ -130,8 +130,3 @@ def test_verified_students_skip_the_check_your_email_page(client, student):
     assert client.get(reverse("enrollment:verify_sent")).url == reverse("enrollment:dashboard")
     assert client.post(reverse("enrollment:verify_resend")).url == reverse("enrollment:dashboard")
     assert mail.outbox == []
-
-
-def test_no_verification_email_once_verified(student):
-    assert not signup.user_send_verification_email(user_id=student.user_id)
-    assert mail.outbox == []

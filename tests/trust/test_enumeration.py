@@ -5,11 +5,11 @@ Sign-up with an address that has an account answers exactly as a new sign-up doe
 creates nothing, and emails the account's owner instead; the while-typing email check
 says the same for both; "which email did I use?", the recovery button and the password
 reset answer the same for known and unknown input; sign-in says the same for an unknown
-address and a wrong password. Synthetic data only.
+address and a wrong password. (That both sign-up answers do the same password hashing,
+no timing tell: tests/enrollment/test_signup.py.) Synthetic data only.
 """
 
 import re
-from unittest import mock
 
 import pytest
 from django.core import mail
@@ -17,7 +17,6 @@ from django.urls import reverse
 
 from accounts.models import Role, SentEmail, User
 from enrollment.models import StudentProfile
-from enrollment.services import signup
 from tests.factories import StudentProfileFactory, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -153,25 +152,6 @@ def test_a_closed_account_creates_nothing_and_gets_no_email(
     assert response.url == reverse("enrollment:verify_sent")
     assert User.objects.filter(email__iexact=TAKEN).count() == 1
     assert mail.outbox == []
-
-
-def test_both_answers_hash_the_password(world, owner, django_capture_on_commit_callbacks):
-    """The taken-address path does the same slow hashing as a new account (no timing tell)."""
-    common = {
-        "password": PASSWORD,
-        "legal_first_name": "Marisol",
-        "legal_middle_name": "",
-        "legal_last_name": "Quintero",
-        "birth_date": StudentProfileFactory.build().birth_date,
-        "high_school": world.school,
-        "graduation_year": 2027,
-    }
-    with mock.patch(
-        "enrollment.services.signup.make_password", wraps=signup.make_password
-    ) as hashed:
-        assert signup.student_sign_up(email=TAKEN, **common) is None
-    assert hashed.call_count == 1
-    assert signup.student_sign_up(email=FRESH, **common).user.has_usable_password()
 
 
 # --- the while-typing email check ------------------------------------------------------------

@@ -5,17 +5,17 @@ from unittest import mock
 
 import pytest
 
-from articulations import services
 from articulations.models import Articulation, ArticulationStatusChange, RolloverRun
+from articulations.services import bulk_import, rollover
 from tests.articulations.test_import import as_csv, row, state
-from tests.trust.test_all_or_nothing import InjectedFailure, failing_on_call
+from tests.faults import InjectedFailure, failing_on_call
 
 pytestmark = pytest.mark.django_db
 S = Articulation.Status
 
 
 def import_file(world, content: bytes):
-    return services.articulation_import(
+    return bulk_import.articulation_import(
         actor=world.admin, consortium_id=world.consortium.pk, filename="a.csv", content=content
     )
 
@@ -48,10 +48,10 @@ def two_drafts(world):
 @pytest.mark.parametrize("failing_row", [1, 2])
 def test_an_import_failing_on_a_row_writes_nothing(world, two_drafts, failing_row):
     before = state()
-    real = services._import_write
+    real = bulk_import._import_write
     with (
         mock.patch.object(
-            services, "_import_write", side_effect=failing_on_call(failing_row, real)
+            bulk_import, "_import_write", side_effect=failing_on_call(failing_row, real)
         ),
         pytest.raises(InjectedFailure),
     ):
@@ -65,14 +65,14 @@ def test_an_import_failing_on_a_row_writes_nothing(world, two_drafts, failing_ro
 
 def test_an_import_failing_after_the_bulk_write_writes_nothing(world, two_drafts):
     before = state()
-    real = services._import_create_drafts
+    real = bulk_import._import_create_drafts
 
     def write_then_fail(*args, **kwargs):
         real(*args, **kwargs)
         raise InjectedFailure("after the new drafts were written")
 
     with (
-        mock.patch.object(services, "_import_create_drafts", side_effect=write_then_fail),
+        mock.patch.object(bulk_import, "_import_create_drafts", side_effect=write_then_fail),
         pytest.raises(InjectedFailure),
     ):
         import_file(world, mixed_file(world))
@@ -101,16 +101,16 @@ def rollover_state() -> tuple:
 @pytest.mark.parametrize("failing_row", [1, 2, 3])
 def test_a_rollover_failing_on_an_agreement_changes_nothing(rollover_world, failing_row):
     world, old = rollover_world
-    next_year = services.academic_year_next(year=world.year)
+    next_year = rollover.academic_year_next(year=world.year)
     before = rollover_state()
-    real = services.articulation_change_status
+    real = rollover.articulation_change_status
     with (
         mock.patch.object(
-            services, "articulation_change_status", side_effect=failing_on_call(failing_row, real)
+            rollover, "articulation_change_status", side_effect=failing_on_call(failing_row, real)
         ),
         pytest.raises(InjectedFailure),
     ):
-        services.rollover_apply(
+        rollover.rollover_apply(
             consortium_id=world.consortium.pk,
             from_year_id=world.year.pk,
             to_year_id=next_year.pk,
@@ -118,7 +118,7 @@ def test_a_rollover_failing_on_an_agreement_changes_nothing(rollover_world, fail
         )
     assert rollover_state() == before
 
-    result = services.rollover_apply(
+    result = rollover.rollover_apply(
         consortium_id=world.consortium.pk,
         from_year_id=world.year.pk,
         to_year_id=next_year.pk,
@@ -136,14 +136,14 @@ def test_the_background_run_records_the_failure_and_changes_nothing(rollover_wor
     run = RolloverRun.objects.create(
         consortium=world.consortium,
         from_year=world.year,
-        to_year=services.academic_year_next(year=world.year),
+        to_year=rollover.academic_year_next(year=world.year),
         requested_by=world.admin,
     )
     before = rollover_state()
-    real = services.articulation_change_status
+    real = rollover.articulation_change_status
     with mock.patch.object(
-        services, "articulation_change_status", side_effect=failing_on_call(2, real)
+        rollover, "articulation_change_status", side_effect=failing_on_call(2, real)
     ):
-        run = services.rollover_run(run_id=run.pk)
+        run = rollover.rollover_run(run_id=run.pk)
     assert run.status == RolloverRun.Status.FAILED
     assert rollover_state() == before

@@ -1,17 +1,22 @@
-"""enrollment_register and friends: every rule, in the service and the database."""
+"""Tests of enrollment.services.registration: every rule, in the service and the database."""
 
 import datetime
+import threading
+from collections import Counter
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
+from accesslog.models import AccessLogEntry
 from accounts.models import SentEmail
 from articulations.models import Articulation
 from enrollment.models import Enrollment, EnrollmentStatusChange, Fee
 from enrollment.models import EnrollmentStatus as S
+from enrollment.services import registration, transitions
 from enrollment.services.registration import (
     RegistrationBatchRefused,
     RegistrationRefused,
@@ -27,6 +32,7 @@ from tests.factories import (
     EnrollmentFactory,
     UserFactory,
 )
+from tests.faults import InjectedFailure, failing_on_call, race
 from tests.world import TODAY, make_class
 
 pytestmark = pytest.mark.django_db
@@ -316,3 +322,209 @@ def test_withdrawing_twice_is_refused(world, student):
     with pytest.raises(ValidationError) as refused:
         enrollment_withdraw(enrollment_id=enrollment.pk, actor=student.user)
     assert refused.value.code == "inactive"
+
+
+# --- all or nothing -------------------------------------------------------------------------
+# A failure injected half-way (on the Nth row) leaves the database exactly as before
+# (the injection: tests/faults.py).
+
+
+def snapshot() -> tuple:
+    return (
+        sorted(Enrollment.objects.values_list("pk", "student_id", "section_id", "status", "grade")),
+        sorted(EnrollmentStatusChange.objects.values_list("pk", "enrollment_id", "to_status")),
+        sorted(Fee.objects.values_list("pk", "student_id", "consortium_id", "amount")),
+    )
+
+
+@pytest.mark.parametrize("failing_row", [1, 2, 3])
+def test_registering_several_classes_is_all_or_nothing(world, student, failing_row):
+    section_ids = [section.pk for section in world.sections]
+    before = snapshot()
+    real = transitions.enrollment_record_created
+    with (
+        mock.patch.object(
+            registration,
+            "enrollment_record_created",
+            side_effect=failing_on_call(failing_row, real),
+        ),
+        pytest.raises(InjectedFailure),
+    ):
+        enrollment_register_many(
+            student=student, section_ids=section_ids, actor=student.user, today=TODAY
+        )
+    assert snapshot() == before
+
+    # The same batch without the failure registers every class (the setup is sound).
+    enrollment_register_many(
+        student=student, section_ids=section_ids, actor=student.user, today=TODAY
+    )
+    assert Enrollment.objects.filter(student=student).count() == len(section_ids)
+
+
+# --- concurrency (PostgreSQL) ---------------------------------------------------------------
+# Fifty simultaneous registrations of one student for one class make exactly one
+# enrollment, and every other attempt gets a clean refusal (the race: tests/faults.py).
+
+ATTEMPTS = 50
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_fifty_simultaneous_registrations_make_one_enrollment(world, student):
+    assert connection.vendor == "postgresql"
+    section = world.sections[0]
+
+    outcomes = race(
+        lambda: enrollment_register(
+            student=student, section=section, actor=student.user, today=TODAY
+        ),
+        ATTEMPTS,
+    )
+
+    kinds = Counter(kind for kind, _value in outcomes)
+    errors = [value for kind, value in outcomes if kind == "error"]
+    unexpected = [e for e in errors if not isinstance(e, RegistrationRefused)]
+    assert unexpected == [], f"server errors: {unexpected[:3]}"
+    assert kinds["ok"] == 1
+    # "duplicate" from the check or from the database's unique constraint, never the
+    # other-teacher wording for the same class.
+    assert {e.code for e in errors} == {"duplicate"}
+    assert all("already registered for this class" in e.messages[0] for e in errors)
+
+    assert Enrollment.objects.filter(student=student, section=section).count() == 1
+    enrollment = Enrollment.objects.get(student=student, section=section)
+    assert EnrollmentStatusChange.objects.filter(enrollment=enrollment).count() == 1
+    assert Fee.objects.filter(student=student).count() == 1
+    print(  # the figures for the report (pytest -s)
+        f"\n{ATTEMPTS} simultaneous registrations: {kinds['ok']} enrollment, "
+        f"{len(errors)} refused {dict(Counter(e.code for e in errors))}, "
+        f"{len(unexpected)} server errors"
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_simultaneous_registrations_for_different_classes_share_one_fee(world, student):
+    """Three classes of one consortium registered at once: three enrollments, one fee."""
+    sections = list(world.sections)
+    pending = list(sections)
+    lock = threading.Lock()
+
+    def one():
+        with lock:
+            section = pending.pop()
+        return enrollment_register(
+            student=student, section=section, actor=student.user, today=TODAY
+        )
+
+    outcomes = race(one, len(sections))
+    assert [kind for kind, _v in outcomes] == ["ok"] * len(sections), outcomes
+    assert Enrollment.objects.filter(student=student).count() == len(sections)
+    assert Fee.objects.filter(student=student).count() == 1
+
+
+# --- the change log -------------------------------------------------------------------------
+
+
+def changes():
+    return list(
+        AccessLogEntry.objects.filter(action=AccessLogEntry.Action.CHANGE)
+        .order_by("id")
+        .prefetch_related("students")
+    )
+
+
+def students_of(entry):
+    return {link.student_id for link in entry.students.all()}
+
+
+def test_a_students_own_withdrawal_is_logged_as_the_student(here):
+    enrollment = here.enrollments[0]
+    student = enrollment.student
+    registration.enrollment_withdraw(enrollment_id=enrollment.pk, actor=student.user)
+    (entry,) = changes()
+    assert (entry.what, entry.role, entry.actor) == ("withdrawal", "student", student.user)
+    assert students_of(entry) == {student.pk}
+
+
+def test_a_registration_is_logged_and_a_refused_one_is_not(world, student):
+    register(student, world.sections[0])
+    (entry,) = changes()
+    assert (entry.what, entry.actor) == ("registration", student.user)
+    assert students_of(entry) == {student.pk}
+    with pytest.raises(RegistrationRefused):
+        register(student, world.sections[0])
+    assert len(changes()) == 1
+
+
+def test_a_refused_withdrawal_changes_and_logs_nothing(world, student):
+    enrollment = register(student, world.sections[0])
+    teacher = world.sections[0].teacher
+    for status, extra in [(S.CONFIRMED, {}), (S.GRADED, {"grade": "B"})]:
+        enrollment_change_status(
+            enrollment_id=enrollment.pk, to_status=status, actor=teacher, **extra
+        )
+    logged = len(changes())
+    with pytest.raises(ValidationError) as refused:
+        enrollment_withdraw(enrollment_id=enrollment.pk, actor=student.user, reason="Too hard")
+    assert refused.value.messages == [
+        "Your teacher has already graded this class, so it can no longer be withdrawn."
+    ]
+    assert Enrollment.objects.get(pk=enrollment.pk).status == S.GRADED
+    assert len(changes()) == logged
+
+
+def test_a_withdrawal_keeps_the_reason_given(world, student):
+    enrollment = register(student, world.sections[0])
+    enrollment_withdraw(enrollment_id=enrollment.pk, actor=student.user, reason="  Moved away ")
+    last = enrollment.status_changes.order_by("-id").first()
+    assert (last.to_status, last.reason) == (S.WITHDRAWN, "Moved away")
+
+
+# --- late registration ----------------------------------------------------------------------
+
+AFTER_THE_WINDOW = datetime.date(2027, 4, 1)
+
+
+def test_a_late_registration_with_a_reason_sets_the_window_aside(world, student):
+    admin = UserFactory()
+    enrollment = enrollment_register(
+        student=student,
+        section=world.sections[0],
+        actor=admin,
+        on_behalf=True,
+        today=AFTER_THE_WINDOW,
+        override_reason="  Moved in from Oregon ",
+    )
+    change = enrollment.status_changes.get()
+    assert (change.kind, change.reason, change.changed_by) == (
+        EnrollmentStatusChange.Kind.OVERRIDE,
+        "Late registration after the window: Moved in from Oregon",
+        admin,
+    )
+    assert enrollment.registered_by == admin
+    assert Fee.objects.filter(student=student).count() == 1
+
+
+def test_a_late_registration_sets_only_the_window_aside(world, student):
+    student.user.email_verified_at = None
+    student.user.save()
+    assert (
+        refusal_code(student, world.sections[0], today=AFTER_THE_WINDOW, override_reason="Moved in")
+        == "email_unverified"
+    )
+    assert not EnrollmentStatusChange.objects.exists()
+
+
+def test_a_late_registration_needs_a_policy(world, student):
+    world.policy.delete()
+    assert refusal_code(student, world.sections[0], override_reason="Moved in") == "window_closed"
+
+
+def test_the_confirmation_names_only_the_students_own_enrollments(world, student, other_student):
+    others = register(other_student, world.sections[0])
+    assert not enrollment_send_registration_confirmation(
+        student_id=student.pk, enrollment_ids=[others.pk]
+    )
+    assert mail.outbox == []

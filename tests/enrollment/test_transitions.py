@@ -1,28 +1,30 @@
-"""enrollment_change_status (the one writer of Enrollment.status), the SERS id helpers
-and the grade scales."""
+"""Tests of enrollment.services.transitions: the one writer of Enrollment.status. (Over
+600 lines because every rule of the transitions table, single and in bulk, is here, beside
+the concurrency tests of the row lock.)"""
 
 import datetime
-from decimal import Decimal
+import threading
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
+from accesslog.models import AccessLogEntry
 from enrollment.models import Enrollment, EnrollmentStatus, EnrollmentStatusChange
-from enrollment.services.signup import (
-    generate_sers_id,
-    luhn_check_digit,
-    sers_id_is_valid,
-    student_profile_create,
-)
 from enrollment.services.transitions import (
     ALLOWED_TRANSITIONS,
     REASON_REQUIRED,
+    StatusChange,
     TransitionNotAllowed,
+    change_log_record,
     enrollment_change_status,
+    enrollment_record_created,
     enrollment_status_changed,
+    enrollments_change_status,
 )
-from organisations.grades import GradeError, GradeScale, meets_minimum, normalize, to_points
 from tests import factories as f
+from tests.world import advance, build_place
 
 S = EnrollmentStatus
 TRANSCRIBED_ON = datetime.date(2027, 7, 15)
@@ -375,234 +377,262 @@ def test_signal_fires_when_the_outer_transaction_commits(django_capture_on_commi
     assert received == [S.CONFIRMED, S.WITHDRAWN]
 
 
-# --- SERS ids -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("digits", "check"),
-    [("7992739871", "3"), ("12345678", "2"), ("00000000", "0"), ("4242424242424242"[:-1], "2")],
-)
-def test_luhn_check_digit(digits, check):
-    assert luhn_check_digit(digits) == check
-
-
-def test_generated_sers_ids_are_nine_digits_with_a_valid_check_digit():
-    for _ in range(500):
-        sers_id = generate_sers_id()
-        assert len(sers_id) == 9
-        assert sers_id.isdigit()
-        assert sers_id[0] != "0"
-        assert sers_id_is_valid(sers_id)
-
-
-@pytest.mark.parametrize(
-    ("sers_id", "valid"),
-    [
-        ("123456782", True),
-        ("123456783", False),
-        ("12345678", False),
-        ("1234567820", False),
-        ("12345678a", False),
-        ("", False),
-        ("١٢٣٤٥٦٧٨٢", False),  # non-ASCII digits
-    ],
-)
-def test_sers_id_is_valid(sers_id, valid):
-    assert sers_id_is_valid(sers_id) is valid
-
-
-def test_sers_id_check_digit_catches_single_digit_typos_and_most_swaps():
-    sers_id = "123456782"
-    for position in range(9):
-        for digit in "0123456789":
-            if digit != sers_id[position]:
-                typo = sers_id[:position] + digit + sers_id[position + 1 :]
-                assert not sers_id_is_valid(typo), typo
-    for position in range(8):
-        a, b = sers_id[position], sers_id[position + 1]
-        if a != b and {a, b} != {"0", "9"}:
-            swapped = sers_id[:position] + b + a + sers_id[position + 2 :]
-            assert not sers_id_is_valid(swapped), swapped
+# --- many rows at once ----------------------------------------------------------------------
+# enrollments_change_status, the bulk form of the one status writer: the same rules and
+# history as one row at a time, all or nothing.
 
 
 @pytest.mark.django_db
-def test_student_profile_create_retries_on_a_colliding_sers_id(monkeypatch):
-    taken = f.StudentProfileFactory(sers_id="123456782")
-    fresh = "987654324"
-    assert sers_id_is_valid(fresh)
-    ids = iter([taken.sers_id, fresh])
-    monkeypatch.setattr("enrollment.services.signup.generate_sers_id", lambda: next(ids))
-
-    profile = student_profile_create(
-        user=f.UserFactory(),
-        legal_first_name="Ada",
-        legal_last_name="Lovelace",
-        birth_date=datetime.date(2009, 12, 10),
-        high_school=taken.high_school,
-        graduation_year=2027,
-    )
-    assert profile.sers_id == fresh
-
-
-@pytest.mark.django_db
-def test_student_profile_create_refuses_a_second_profile_for_a_user():
-    existing = f.StudentProfileFactory()
-    from django.db import IntegrityError
-
-    with pytest.raises(IntegrityError):
-        student_profile_create(
-            user=existing.user,
-            legal_first_name="Ada",
-            legal_last_name="Lovelace",
-            birth_date=datetime.date(2009, 12, 10),
-            high_school=existing.high_school,
-            graduation_year=2027,
+def test_one_refused_move_refuses_the_whole_batch(here):
+    first, second, third = here.enrollments
+    advance(second, S.GRADED)
+    before = EnrollmentStatusChange.objects.count()
+    with pytest.raises(TransitionNotAllowed):
+        enrollments_change_status(
+            changes=[
+                StatusChange(first.pk, S.CONFIRMED),
+                StatusChange(second.pk, S.CONFIRMED),  # graded cannot go back
+                StatusChange(third.pk, S.CONFIRMED),
+            ],
+            actor=here.teacher,
         )
+    assert [Enrollment.objects.get(pk=e.pk).status for e in (first, third)] == [S.REGISTERED] * 2
+    assert EnrollmentStatusChange.objects.count() == before
 
 
-# --- grades ---------------------------------------------------------------------------------
-
-LETTER_ERROR = "Enter a letter grade from A to F, such as B+ or C."
-POINTS_ERROR = "Enter grade points from 0.0 to 4.0, such as 3.2."
-PERCENT_ERROR = "Enter a percent from 0 to 100, such as 85."
-
-
-@pytest.mark.parametrize(
-    ("scale", "raw", "expected"),
-    [
-        ("letter", "B", "B"),
-        ("letter", " b+ ", "B+"),
-        ("letter", "a-", "A-"),
-        ("letter", "F", "F"),
-        ("points", "3", "3.0"),
-        ("points", "3.0", "3.0"),
-        ("points", " 2.75 ", "2.8"),
-        ("points", "4", "4.0"),
-        ("points", "0", "0.0"),
-        ("percent", "85", "85"),
-        ("percent", "85%", "85"),
-        ("percent", "100", "100"),
-        ("percent", "0", "0"),
-        ("percent", "92.6", "93"),
-    ],
-)
-def test_normalize(scale, raw, expected):
-    assert normalize(scale, raw) == expected
+@pytest.mark.django_db
+def test_the_rules_of_one_row_hold_in_a_batch(here):
+    first, second, _third = here.enrollments
+    with pytest.raises(ValidationError) as refused:
+        enrollments_change_status(changes=[StatusChange(first.pk, S.REMOVED)], actor=here.teacher)
+    assert refused.value.code == "reason_required"
+    advance(second, S.CONFIRMED)
+    with pytest.raises(ValidationError) as refused:
+        enrollments_change_status(changes=[StatusChange(second.pk, S.GRADED)], actor=here.teacher)
+    assert refused.value.code == "grade_required"
+    with pytest.raises(ValueError, match="only once"):
+        enrollments_change_status(
+            changes=[StatusChange(first.pk, S.CONFIRMED), StatusChange(first.pk, S.CONFIRMED)],
+            actor=here.teacher,
+        )
+    with pytest.raises(Enrollment.DoesNotExist):
+        enrollments_change_status(
+            changes=[StatusChange(first.pk, S.CONFIRMED), StatusChange(10**9, S.CONFIRMED)],
+            actor=here.teacher,
+        )
+    assert Enrollment.objects.get(pk=first.pk).status == S.REGISTERED
 
 
-@pytest.mark.parametrize(
-    ("scale", "raw", "message"),
-    [
-        ("letter", "", "Enter a grade."),
-        ("letter", "   ", "Enter a grade."),
-        ("letter", None, "Enter a grade."),
-        ("points", "", "Enter a grade."),
-        ("letter", "E", LETTER_ERROR),
-        ("letter", "A+", LETTER_ERROR),
-        ("letter", "85", LETTER_ERROR),
-        ("letter", "B++", LETTER_ERROR),
-        ("points", "B", POINTS_ERROR),
-        ("points", "4.1", POINTS_ERROR),
-        ("points", "-1", POINTS_ERROR),
-        ("percent", "101", PERCENT_ERROR),
-        ("percent", "-5", PERCENT_ERROR),
-        ("percent", "B", PERCENT_ERROR),
-        ("percent", "eighty", PERCENT_ERROR),
-        ("points", "nan", POINTS_ERROR),
-        ("points", "Infinity", POINTS_ERROR),
-        ("percent", "NaN", PERCENT_ERROR),
-        ("percent", "Infinity", PERCENT_ERROR),
-        ("stars", "A", "Unknown grade scale."),
-    ],
-)
-def test_normalize_explains_bad_grades(scale, raw, message):
-    with pytest.raises(GradeError) as caught:
-        normalize(scale, raw)
-    assert str(caught.value) == message
-    assert isinstance(caught.value, ValueError)
+@pytest.mark.django_db
+def test_a_batch_announces_every_change_once_committed(here, django_capture_on_commit_callbacks):
+    heard = []
+
+    def receiver(sender, enrollment_id, from_status, to_status, **kwargs):
+        heard.append((enrollment_id, from_status, to_status))
+
+    enrollment_status_changed.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            result = enrollments_change_status(
+                changes=[StatusChange(e.pk, S.CONFIRMED) for e in reversed(here.enrollments)],
+                actor=here.teacher,
+            )
+            assert heard == []  # not before the commit
+    finally:
+        enrollment_status_changed.disconnect(receiver)
+    assert heard == [(e.pk, S.REGISTERED, S.CONFIRMED) for e in reversed(here.enrollments)]
+    assert [e.pk for e in result] == [e.pk for e in reversed(here.enrollments)]  # as asked
 
 
-@pytest.mark.parametrize(
-    ("scale", "grade", "minimum_scale", "minimum", "meets"),
-    [
-        # like with like
-        ("letter", "B", "letter", "B", True),
-        ("letter", "A", "letter", "B", True),
-        ("letter", "B-", "letter", "B", False),
-        ("letter", "c", "letter", "C", True),
-        ("points", "3.0", "points", "3.0", True),
-        ("points", "2.9", "points", "3.0", False),
-        ("percent", "85", "percent", "85", True),
-        ("percent", "84", "percent", "85", False),
-        ("percent", "86%", "percent", "85", True),
-        # across scales, through grade points
-        ("points", "3.0", "letter", "B", True),
-        ("points", "2.9", "letter", "B", False),
-        ("letter", "B", "points", "3.0", True),
-        ("letter", "C+", "points", "2.5", False),
-        ("percent", "83", "letter", "B", True),
-        ("percent", "82", "letter", "B", False),
-        ("percent", "93", "letter", "A", True),
-        ("percent", "59", "letter", "D-", False),
-        ("letter", "B+", "percent", "87", True),
-        ("letter", "B", "percent", "87", False),
-        ("points", "3.3", "percent", "87", True),
-        ("letter", "F", "letter", "F", True),
-    ],
-)
-def test_meets_minimum(scale, grade, minimum_scale, minimum, meets):
-    assert (
-        meets_minimum(scale=scale, grade=grade, minimum_scale=minimum_scale, minimum=minimum)
-        is meets
+@pytest.mark.django_db
+def test_a_batch_of_different_moves_keeps_each_rows_own_values(here):
+    """Each field is written in one statement for all rows: a row whose grade does not
+    change keeps its own grade, grader and time; the others get theirs."""
+    regraded, finished, confirmed = here.enrollments
+    advance(regraded, S.GRADED, grade="A")
+    finished = advance(finished, S.GRADED, grade="C")
+    advance(confirmed, S.CONFIRMED)
+    enrollments_change_status(
+        changes=[
+            StatusChange(regraded.pk, S.GRADED, grade="B"),
+            StatusChange(finished.pk, S.ATTAINED),
+            StatusChange(confirmed.pk, S.GRADED, grade="D"),
+        ],
+        actor=here.admin,
+    )
+    rows = {e.pk: e for e in Enrollment.objects.filter(pk__in=[e.pk for e in here.enrollments])}
+    assert (rows[regraded.pk].status, rows[regraded.pk].grade) == (S.GRADED, "B")
+    assert (rows[finished.pk].status, rows[finished.pk].grade) == (S.ATTAINED, "C")
+    assert (rows[confirmed.pk].status, rows[confirmed.pk].grade) == (S.GRADED, "D")
+    assert rows[regraded.pk].graded_by == here.admin
+    assert rows[confirmed.pk].graded_by == here.admin
+    assert rows[finished.pk].graded_by == here.teacher
+    assert rows[finished.pk].graded_at == finished.graded_at
+    assert rows[regraded.pk].graded_at == rows[regraded.pk].status_changed_at
+    assert rows[finished.pk].status_changed_at == rows[regraded.pk].status_changed_at
+    history = {
+        c.enrollment_id: (c.from_status, c.to_status, c.grade)
+        for c in EnrollmentStatusChange.objects.filter(changed_by=here.admin)
+    }
+    assert history == {
+        regraded.pk: (S.GRADED, S.GRADED, "B"),
+        finished.pk: (S.GRADED, S.ATTAINED, "C"),
+        confirmed.pk: (S.CONFIRMED, S.GRADED, "D"),
+    }
+
+
+@pytest.mark.django_db
+def test_rows_are_locked_in_one_statement_in_primary_key_order(here):
+    ids = [e.pk for e in here.enrollments]
+    with CaptureQueriesContext(connection) as captured:
+        enrollments_change_status(
+            changes=[StatusChange(pk, S.CONFIRMED) for pk in reversed(ids)], actor=here.teacher
+        )
+    # The enrollment rows; the other read finds the colleges whose queues change.
+    reads = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith('SELECT "enrollment_enrollment"')
+    ]
+    assert len(reads) == 1
+    assert "ORDER BY" in reads[0]
+    assert '"id" ASC' in reads[0]
+    if connection.features.has_select_for_update:
+        assert "FOR UPDATE" in reads[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_batches_over_the_same_rows_in_opposite_orders_do_not_deadlock(year, today):
+    """Rows are locked in pk order whatever order they are given in: two batches over
+    the same class wait for each other instead of deadlocking, and both are recorded."""
+    place = build_place(year, name="Race", students=12)
+    ids = [e.pk for e in place.enrollments]
+    for pk in ids:
+        advance(Enrollment.objects.get(pk=pk), S.GRADED, grade="A")
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def regrade(order, grade):
+        try:
+            barrier.wait(timeout=30)
+            enrollments_change_status(
+                changes=[StatusChange(pk, S.GRADED, grade=grade) for pk in order],
+                actor=place.teacher,
+            )
+        except Exception as error:  # checked below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=regrade, args=(ids, "B")),
+        threading.Thread(target=regrade, args=(list(reversed(ids)), "C")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    final = set(Enrollment.objects.filter(pk__in=ids).values_list("grade", flat=True))
+    assert len(final) == 1  # one batch ran wholly after the other
+    for pk in ids:
+        graded = list(
+            EnrollmentStatusChange.objects.filter(enrollment_id=pk, to_status=S.GRADED)
+            .order_by("pk")
+            .values_list("grade", flat=True)
+        )
+        assert sorted(graded[-2:]) == ["B", "C"]
+        assert graded[-1] in final
+
+
+# --- overrides, the first history row and the change log --------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_override_corrects_a_final_grade_with_a_reason_marked_in_the_history(here):
+    enrollment = advance(here.enrollments[0], S.ATTAINED, grade="A")
+    before = history(enrollment)
+    with pytest.raises(ValidationError) as refused:
+        enrollment_change_status(
+            enrollment_id=enrollment.pk,
+            to_status=S.ATTAINED,
+            actor=here.admin,
+            grade="B+",
+            override=True,
+        )
+    assert refused.value.code == "reason_required"
+    assert history(enrollment) == before
+
+    enrollment_change_status(
+        enrollment_id=enrollment.pk,
+        to_status=S.ATTAINED,
+        actor=here.admin,
+        grade="B+",
+        reason="Gradebook typo",
+        override=True,
+    )
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.grade, enrollment.graded_by) == (
+        S.ATTAINED,
+        "B+",
+        here.admin,
+    )
+    last = EnrollmentStatusChange.objects.filter(enrollment=enrollment).latest("pk")
+    assert (last.from_status, last.to_status, last.grade, last.reason, last.kind) == (
+        S.ATTAINED,
+        S.ATTAINED,
+        "B+",
+        "Gradebook typo",
+        EnrollmentStatusChange.Kind.OVERRIDE,
     )
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("scale", "grade", "minimum_scale", "minimum"),
-    [
-        ("letter", "E", "letter", "B"),
-        ("letter", "B", "percent", "120"),
-        ("points", "", "letter", "C"),
-    ],
+    ("override", "kind"),
+    [(False, EnrollmentStatusChange.Kind.CHANGE), (True, EnrollmentStatusChange.Kind.OVERRIDE)],
 )
-def test_meets_minimum_refuses_bad_grades(scale, grade, minimum_scale, minimum):
-    with pytest.raises(GradeError):
-        meets_minimum(scale=scale, grade=grade, minimum_scale=minimum_scale, minimum=minimum)
+def test_the_first_history_row_of_a_new_enrollment(here, override, kind):
+    enrollment = f.EnrollmentFactory(student=here.students[0], section=f.SectionFactory())
+    enrollment_record_created(
+        enrollment=enrollment, actor=here.admin, reason="Late registration", override=override
+    )
+    (row,) = EnrollmentStatusChange.objects.filter(enrollment=enrollment)
+    assert (row.from_status, row.to_status, row.changed_by, row.reason, row.kind) == (
+        "",
+        S.REGISTERED,
+        here.admin,
+        "Late registration",
+        kind,
+    )
 
 
-@pytest.mark.parametrize(
-    ("percent", "points"),
-    [("100", "4.0"), ("93", "4.0"), ("92", "3.7"), ("83", "3.0"), ("60", "0.7"), ("59", "0.0")],
-)
-def test_percent_to_points_uses_the_letter_floors(percent, points):
-    assert to_points(GradeScale.PERCENT, percent) == Decimal(points)
-
-
-def test_every_normalized_grade_fits_the_database_check():
-    """normalize() output must satisfy the regex the check constraints use."""
-    import re
-
-    from organisations.grades import _REGEX
-
-    samples = {
-        "letter": ["a", "b+", "c-", "d", "f"],
-        "points": ["0", "1.25", "3", "4", "2.999"],
-        "percent": ["0", "7", "85%", "99.4", "100"],
+@pytest.mark.django_db
+def test_the_change_log_names_the_students_of_the_enrollments_changed(here):
+    first, second, _third = here.enrollments
+    change_log_record(
+        actor=here.teacher,
+        what="roster confirmed",
+        student_ids=[first.student_id],
+        enrollment_ids=[first.pk, second.pk],
+    )
+    entry = AccessLogEntry.objects.get()
+    assert (entry.action, entry.what, entry.actor, entry.role) == (
+        AccessLogEntry.Action.CHANGE,
+        "roster confirmed",
+        here.teacher,
+        "teacher",
+    )
+    assert entry.student_count == 2
+    assert set(entry.students.values_list("student_id", flat=True)) == {
+        first.student_id,
+        second.student_id,
     }
-    for scale, raws in samples.items():
-        for raw in raws:
-            assert re.match(_REGEX[scale], normalize(scale, raw)), (scale, raw)
 
 
-@pytest.mark.parametrize(
-    ("scale", "raw", "expected"),
-    [
-        ("points", "3.25", "3.3"),
-        ("points", "2.95", "3.0"),
-        ("percent", "84.5", "85"),
-        ("percent", "85.5", "86"),
-        ("percent", "84.4", "84"),
-    ],
-)
-def test_normalize_rounds_halves_up_as_gradebooks_do(scale, raw, expected):
-    assert normalize(scale, raw) == expected
+@pytest.mark.django_db
+def test_the_change_log_writes_nothing_without_a_student(here):
+    change_log_record(actor=here.teacher, what="nothing", student_ids=[], enrollment_ids=[])
+    change_log_record(actor=here.teacher, what="gone", enrollment_ids=[10**9])
+    assert not AccessLogEntry.objects.exists()

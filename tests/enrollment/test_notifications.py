@@ -1,5 +1,7 @@
-"""Emails to students (grade posted, credit eligible, transcribed) and the deadline
-reminders of the daily job: each sent once, however often the job runs."""
+"""Tests of enrollment.services.notifications: student emails and deadline reminders."""
+
+# Emails to students (grade posted, credit eligible, transcribed) and the deadline
+# reminders of the daily job: each sent once, however often the job runs.
 
 import datetime
 
@@ -7,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 
-from accounts.models import SentEmail
+from accounts.models import SentEmail, User
 from enrollment import tasks
 from enrollment.services import notifications, rosters, transcription
 from tests.factories import StudentProfileFactory
@@ -48,6 +50,36 @@ def test_nothing_is_sent_when_it_is_no_longer_true(here):
         notifications.student_notify(event="credit_eligible", enrollment_id=enrollment.pk) is False
     )
     assert notifications.student_notify(event="transcribed", enrollment_id=enrollment.pk) is False
+    assert mail.outbox == []
+
+
+def test_an_unknown_event_is_an_error(here):
+    with pytest.raises(ValueError, match="unknown notification"):
+        notifications.student_notify(event="grade_changed", enrollment_id=here.enrollments[0].pk)
+
+
+@pytest.mark.parametrize(
+    ("event", "status"),
+    [
+        ("grade_posted", S.NOT_ATTAINED),
+        ("credit_eligible", S.ATTAINED),
+        ("transcribed", S.TRANSCRIBED),
+    ],
+)
+def test_a_closed_account_is_not_written_to(here, event, status):
+    grade = "C" if status == S.NOT_ATTAINED else "A"
+    still_open, closed = (advance(e, status, grade=grade) for e in here.enrollments[:2])
+    for enrollment in (still_open, closed):
+        settle_fee(enrollment)
+    User.objects.filter(pk=closed.student.user_id).update(is_active=False)
+    assert notifications.student_notify(event=event, enrollment_id=still_open.pk) is True
+    assert notifications.student_notify(event=event, enrollment_id=closed.pk) is False
+    assert [m.to for m in mail.outbox] == [[still_open.student.user.email]]
+
+
+def test_a_grade_is_announced_only_once_the_class_is_complete(here):
+    enrollment = advance(here.enrollments[0], S.GRADED)
+    assert notifications.student_notify(event="grade_posted", enrollment_id=enrollment.pk) is False
     assert mail.outbox == []
 
 

@@ -1,5 +1,5 @@
-"""What every enrollment read shares: the records a user may see (scoped to their
-Access), status counts and credit totals."""
+"""The enrollments, students and classes a user may see (scoped to their Access), and
+the status counts and credit totals every read of them shares."""
 
 from collections import Counter
 from decimal import Decimal
