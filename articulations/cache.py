@@ -5,9 +5,11 @@ and college, and a filter form listing every district and school. Those change r
 (a consortium activates, edits or retires an agreement; an admin renames a school) and are
 read on every search, so the rendered results are kept in the cache (Redis in
 production) under a key that holds the *catalog version*. Any change to what the search
-shows replaces the version (signals below, and `catalog_changed()` after bulk writes),
-so every cached page is left behind at once. A cached page also expires after
-SEARCH_CACHE_SECONDS, a safety net for writes that bypass the signals (raw SQL, COPY).
+shows replaces the version, so every cached page is left behind at once: the receivers
+below see every write of the catalog's models, saves and deletes through the model
+signals and bulk writes through sers.bulk (the only way application code writes them in
+bulk: tests/bulkguard.py). A cached page also expires after SEARCH_CACHE_SECONDS, a
+safety net for writes outside the application (raw SQL in a shell, COPY).
 
 The version is kept and replaced by sers.versions (at once, and again at commit).
 """
@@ -19,7 +21,7 @@ from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from organisations.models import AcademicYear, CareerCluster, College, District, HighSchool
-from sers import versions
+from sers import bulk, versions
 
 from .models import Articulation, CollegeCourse, HighSchoolCourse
 
@@ -80,7 +82,7 @@ def cache_set(key: str | None, value) -> None:
 
 def connect_signals() -> None:
     """Called from ArticulationsConfig.ready(): every model the public search shows."""
-    for model in (
+    models = (
         Articulation,
         HighSchoolCourse,
         CollegeCourse,
@@ -89,16 +91,23 @@ def connect_signals() -> None:
         District,
         HighSchool,
         AcademicYear,
-    ):
-        uid = f"sers.catalog.{model._meta.label_lower}"
-        post_save.connect(catalog_changed, sender=model, dispatch_uid=uid + ".save")
-        post_delete.connect(catalog_changed, sender=model, dispatch_uid=uid + ".delete")
-    for through in (
+    )
+    throughs = (
         Articulation.high_schools.through,
         Articulation.college_courses.through,
         Articulation.valid_years.through,
         HighSchool.served_districts.through,
-    ):
+    )
+    bulk.watch(*models, *throughs)
+    for model in models:
+        uid = f"sers.catalog.{model._meta.label_lower}"
+        post_save.connect(catalog_changed, sender=model, dispatch_uid=uid + ".save")
+        post_delete.connect(catalog_changed, sender=model, dispatch_uid=uid + ".delete")
+    for through in throughs:
         m2m_changed.connect(
             catalog_changed, sender=through, dispatch_uid=f"sers.catalog.{through._meta.label}"
+        )
+    for model in (*models, *throughs):
+        bulk.rows_written.connect(
+            catalog_changed, sender=model, dispatch_uid=f"sers.catalog.bulk.{model._meta.label}"
         )

@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 from django.db import connection
 
+from enrollment import pagecache
+
 from .articulations import build_articulations
 from .constants import STUDENTS_PER_YEAR
 from .context import DemoBuild
@@ -74,6 +76,7 @@ def build_demo_data(
             for model in sorted(b.writer.models, key=lambda m: m._meta.db_table):
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
         b.phases.append(("analyze", time.perf_counter() - start))
+    pagecache.everything_changed()  # written with COPY: no signal told the caches
     seconds = time.perf_counter() - b.t0
     total = sum(b.writer.counts.values())
     writing = sum(b.writer.seconds.values())

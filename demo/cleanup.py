@@ -8,6 +8,7 @@ from django.db import connection, models, transaction
 from django.db.models import signals
 
 from accounts.models import User
+from enrollment import pagecache
 from organisations.models import Consortium
 
 from .catalog import ALL_SLUGS
@@ -36,6 +37,7 @@ def delete_demo_data(*, log: Callable[[str], None] | None = None) -> dict[str, i
     log = log or (lambda message: None)
     start = time.perf_counter()
     deleted: Counter[str] = Counter()
+    pagecache.everything_changed()  # bulk deletes and TRUNCATE: no signal tells the caches
     if connection.vendor == "postgresql" and not connection.in_atomic_block and _only_demo_data():
         # Every account and consortium is demo data: TRUNCATE (cascading to every table that
         # references them) is equivalent, and far faster than deleting millions of rows.

@@ -15,13 +15,21 @@ under a key that holds the *versions* of everything it shows:
 - ``offers``         classes, teachers, consortium policies (what the class list offers)
 - ``catalog``        the public catalog (agreements, courses, schools: articulations.cache)
 
-plus the page, its parameters, the language and today's date (windows, deadlines and
-the undo period are days). Every change replaces the versions it touches: the signals
-below for saves and deletes, ``_log_change`` and the bulk status writer in
-enrollment.services for the writes that send no signal (sers.versions keeps the
-versions and replaces them at once and again at commit). Cached content also expires after
-CONTENT_SECONDS, a safety net for writes that bypass both (raw SQL, COPY).
+plus the page, its path and query, the language and today's date (windows, deadlines
+and the undo period are days). This module owns freshness: each page names its scopes
+here (``student_page``, ``roster_page``, ``registrar_queue_page``), and every write of a
+model the pages show (``WATCHED``) renews the scopes it touches through one path, the
+receivers at the bottom: ``post_save``/``post_delete`` for saves and deletes, and
+``sers.bulk.rows_written`` for bulk writes, which application code can only make through
+sers.bulk (tests/bulkguard.py fails a test that writes a watched table any other way).
+sers.versions keeps the versions and replaces them at once and again at commit. The demo
+data, which writes whole tables with COPY, renews the ``everything`` scope every page
+holds (``everything_changed``). Cached content also expires after CONTENT_SECONDS, a
+safety net for writes outside the application (raw SQL in a shell).
 
+Content is rendered from its context alone (``render_content``): no context processors,
+no user, and the request reduced to its path and query, so nothing of the viewer but
+what the key holds can end up in a kept entry.
 The CSRF token and the CSP nonce differ for each session and request: content is
 rendered with placeholders and they are put in when it is served. Whatever a page must do
 on every view besides rendering (the access log) it still does; the cache keeps what it
@@ -48,8 +56,7 @@ from accounts.models import User
 from articulations import cache as catalog_cache
 from articulations.models import Articulation
 from organisations.models import ConsortiumPolicy
-from organisations.services import teacher_active_changed
-from sers import versions
+from sers import bulk, versions
 
 from .models import Enrollment, Fee, IdentityChange, Section, StudentProfile
 
@@ -61,6 +68,7 @@ NONCE_PLACEHOLDER = "sers-csp-nonce-placeholder"
 OFFERS = "offers"
 CATALOG = catalog_cache.CATALOG  # renewed by articulations.cache
 FORMAT = "z1"  # of the kept value (zlib-compressed HTML, extra); part of the key
+EVERYTHING = "everything"  # in every page's scopes: see everything_changed
 
 
 def student_scope(student_id: int) -> str:
@@ -83,6 +91,13 @@ def content_changed(scopes: Iterable[str]) -> None:
     """What these scopes show changed: their cached content is left behind, now and at
     commit."""
     versions.changed(scopes)
+
+
+def everything_changed() -> None:
+    """Whole tables were written at once, past the model signals and sers.bulk (the demo
+    data's COPY and its reset): every cached page is left behind, the public search's
+    included."""
+    content_changed([EVERYTHING, CATALOG])
 
 
 def students_changed(student_ids: Iterable[int], *, section_ids: Iterable[int] = ()) -> None:
@@ -133,27 +148,43 @@ def _colleges_of(
     )
 
 
+class ContentRequest:
+    """All cached content may know of the request: its path and query parameters (both
+    part of the key). Templates and django-tables2 read ``request.GET`` and
+    ``request.path`` for links; there is no user, session, cookie or header here."""
+
+    def __init__(self, request):
+        self.path = request.path
+        self.GET = request.GET.copy()
+        self.method = "GET"
+        self.META = {}
+
+    def get_full_path(self) -> str:
+        query = self.GET.urlencode()
+        return f"{self.path}?{query}" if query else self.path
+
+
 def render_content(request, template: str, context: dict) -> str:
-    """Render a page's content with placeholders for the per-request CSRF token and CSP
-    nonce, so the HTML can be kept and served to the same user later."""
+    """Render a page's content for the cache: from `context` alone, with the request
+    reduced to ContentRequest, no context processors (so no user, permissions or
+    messages), and placeholders for the per-request CSRF token and CSP nonce."""
     return render_to_string(
         template,
-        {**context, "csrf_token": CSRF_PLACEHOLDER, "csp_nonce": NONCE_PLACEHOLDER},
-        request,
+        {
+            **context,
+            "request": ContentRequest(request),
+            "csrf_token": CSRF_PLACEHOLDER,
+            "csp_nonce": NONCE_PLACEHOLDER,
+        },
     )
 
 
-def cached_content(
-    request,
-    *,
-    page: str,
-    scopes: list[str],
-    build: Callable[[], tuple[str, dict]],
-    parts: tuple = (),
+def _cached_content(
+    request, *, page: str, scopes: list[str], build: Callable[[], tuple[str, dict]]
 ) -> tuple[SafeString, dict]:
     """(html, extra) of a page's content: from the cache while every scope's version is
     unchanged, else from ``build()`` (which renders with ``render_content``) and kept.
-    `parts` are the request's parameters that change the content (a school picked)."""
+    The key holds the path and query too (the content's links are made from them)."""
     key = None
     hit = None
     try:
@@ -161,11 +192,12 @@ def cached_content(
         raw = "|".join(
             [
                 page,
+                request.path,
+                request.GET.urlencode(),
                 get_language() or "",
                 timezone.localdate().isoformat(),
                 *scopes,
                 *current,
-                *map(str, parts),
             ]
         )
         digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
@@ -192,34 +224,84 @@ def cached_content(
     return mark_safe(html), extra  # noqa: S308 (rendered by our templates, escaped there)
 
 
-# --- what replaces the versions -------------------------------------------------------------------
+# --- the cached pages and what each shows ---------------------------------------------------
+# Each page names its scopes here, beside the receivers below that renew them.
 
 
-def _enrollment_saved(sender, instance, **kwargs) -> None:
-    students_changed([instance.student_id], section_ids=[instance.section_id])
+def student_page(
+    request, *, page: str, student_id: int, build: Callable[[], tuple[str, dict]]
+) -> tuple[SafeString, dict]:
+    """A student's own page (dashboard, class list): their record and account, the
+    classes offered and the catalog."""
+    return _cached_content(
+        request,
+        page=page,
+        scopes=[
+            student_scope(student_id),
+            user_scope(request.user.pk),
+            OFFERS,
+            CATALOG,
+            EVERYTHING,
+        ],
+        build=build,
+    )
 
 
-def _student_record_saved(sender, instance, **kwargs) -> None:
+def roster_page(
+    request, *, section_id: int, build: Callable[[], tuple[str, dict]]
+) -> tuple[SafeString, dict]:
+    """A teacher's class roster: the class and its enrollments, the teacher's account,
+    and the course and school names in its header."""
+    return _cached_content(
+        request,
+        page="roster",
+        scopes=[section_scope(section_id), user_scope(request.user.pk), CATALOG, EVERYTHING],
+        build=build,
+    )
+
+
+def registrar_queue_page(
+    request, *, page: str, college_ids: Iterable[int], build: Callable[[], tuple[str, dict]]
+) -> tuple[SafeString, dict]:
+    """A registrar's transcription queue, the same for every registrar of these
+    colleges: the colleges' queues, the classes and the catalog."""
+    return _cached_content(
+        request,
+        page=page,
+        scopes=[*map(college_scope, sorted(college_ids)), OFFERS, CATALOG, EVERYTHING],
+        build=build,
+    )
+
+
+# --- what replaces the versions -----------------------------------------------------------
+# Every write of a watched model reaches one of these: save() and delete() through the
+# model signals, bulk writes through sers.bulk.rows_written.
+
+
+def _renew_enrollments(student_ids: set[int], section_ids: set[int]) -> None:
+    students_changed(student_ids, section_ids=section_ids)
+
+
+def _renew_student_records(student_ids: set[int]) -> None:
     """Fees and identity changes: the student's own pages."""
-    students_changed([instance.student_id])
+    students_changed(student_ids)
 
 
-def _profile_saved(sender, instance, **kwargs) -> None:
+def _renew_profiles(student_ids: set[int]) -> None:
     """The profile itself: the student's pages, and every roster that shows the name."""
-
     students_changed(
-        [instance.pk],
-        section_ids=Enrollment.objects.filter(student_id=instance.pk).values_list(
+        student_ids,
+        section_ids=Enrollment.objects.filter(student_id__in=student_ids).values_list(
             "section_id", flat=True
         ),
     )
 
 
-def _section_saved(sender, instance, **kwargs) -> None:
-    content_changed([section_scope(instance.pk), OFFERS])
+def _renew_sections(section_ids: set[int]) -> None:
+    content_changed([*map(section_scope, section_ids), OFFERS])
 
 
-def _offers_changed(sender, **kwargs) -> None:
+def _renew_offers() -> None:
     content_changed([OFFERS])
 
 
@@ -228,38 +310,86 @@ def _offers_changed(sender, **kwargs) -> None:
 _ACCOUNT_ONLY_FIELDS = frozenset({"last_login", "password", "email", "email_verified_at"})
 
 
-def _user_saved(sender, instance, created=False, update_fields=None, **kwargs) -> None:
-    if update_fields is not None and set(update_fields) <= {"last_login"}:
+def _renew_users(user_ids: set[int], *, created: bool, fields: frozenset[str] | None) -> None:
+    """`fields`: what was written (None: every field)."""
+    if fields is not None and fields <= {"last_login"}:
         return
-    scopes = [user_scope(instance.pk)]
-    account_only = update_fields is not None and set(update_fields) <= _ACCOUNT_ONLY_FIELDS
-    if not created and not account_only:
+    scopes = list(map(user_scope, user_ids))
+    if not created and not (fields is not None and fields <= _ACCOUNT_ONLY_FIELDS):
         scopes.append(OFFERS)  # a teacher activated, renamed or deactivated
-    if not created and (update_fields is None or "email_verified_at" in update_fields):
+    if not created and (fields is None or "email_verified_at" in fields):
         # A student's confirmed email lets the registrars of the classes transcribe.
-        scopes.extend(map(college_scope, _colleges_of(user_id=instance.pk)))
+        for user_id in user_ids:
+            scopes.extend(map(college_scope, _colleges_of(user_id=user_id)))
     content_changed(scopes)
 
 
-def _teacher_active_changed(sender, user_id: int, **kwargs) -> None:
-    """A teacher deactivated or opened again (an UPDATE, no model signal): the class
-    lists show whether a class's teacher is active."""
-    content_changed([OFFERS, user_scope(user_id)])
+# The models the cached pages show. (History rows, EnrollmentStatusChange and FeeChange,
+# are only written together with their enrollment or fee, which renews the same pages.)
+WATCHED = (Enrollment, Fee, IdentityChange, StudentProfile, Section, ConsortiumPolicy, User)
+
+
+def _saved(sender, instance, created=False, update_fields=None, **kwargs) -> None:
+    """post_save and post_delete of a watched model."""
+    if sender is Enrollment:
+        _renew_enrollments({instance.student_id}, {instance.section_id})
+    elif sender in (Fee, IdentityChange):
+        _renew_student_records({instance.student_id})
+    elif sender is StudentProfile:
+        _renew_profiles({instance.pk})
+    elif sender is Section:
+        _renew_sections({instance.pk})
+    elif sender is ConsortiumPolicy:
+        _renew_offers()
+    elif sender is User:
+        fields = None if update_fields is None else frozenset(update_fields)
+        _renew_users({instance.pk}, created=created, fields=fields)
+
+
+def _values(queryset, rows, values: dict, *names: str) -> list[set]:
+    """For each field name, the values the written rows had (read from `rows`, or with one
+    query from `queryset`), plus the value the write sets, if it sets that field."""
+    found = [set() for _name in names]
+    if rows is not None:
+        records = [tuple(getattr(row, name) for name in names) for row in rows]
+    else:
+        records = queryset.order_by().values_list(*names).distinct()
+    for record in records:
+        for seen, value in zip(found, record, strict=True):
+            seen.add(value)
+    for seen, name in zip(found, names, strict=True):
+        new = values.get(name, values.get(name.removesuffix("_id")))
+        if new is not None:
+            seen.add(getattr(new, "pk", new))
+    for seen in found:
+        seen.discard(None)
+    return found
+
+
+def _bulk_written(sender, queryset, rows, values, **kwargs) -> None:
+    """sers.bulk.rows_written: before an update (the rows still have their old values) or
+    after an insert."""
+    if sender is Enrollment:
+        _renew_enrollments(*_values(queryset, rows, values, "student_id", "section_id"))
+    elif sender in (Fee, IdentityChange):
+        _renew_student_records(*_values(queryset, rows, values, "student_id"))
+    elif sender is StudentProfile:
+        _renew_profiles(*_values(queryset, rows, values, "pk"))
+    elif sender is Section:
+        _renew_sections(*_values(queryset, rows, values, "pk"))
+    elif sender is ConsortiumPolicy:
+        _renew_offers()
+    elif sender is User:
+        created = queryset is None
+        fields = None if created else frozenset(values)
+        _renew_users(*_values(queryset, rows, values, "pk"), created=created, fields=fields)
 
 
 def connect_signals() -> None:
     """Called from EnrollmentConfig.ready()."""
-
-    def connect(handler, model, name):
-        uid = f"sers.pagecache.{name}.{model._meta.label_lower}"
-        post_save.connect(handler, sender=model, dispatch_uid=uid + ".save")
-        post_delete.connect(handler, sender=model, dispatch_uid=uid + ".delete")
-
-    connect(_enrollment_saved, Enrollment, "enrollment")
-    for model in (Fee, IdentityChange):
-        connect(_student_record_saved, model, "student")
-    connect(_profile_saved, StudentProfile, "profile")
-    connect(_section_saved, Section, "section")
-    connect(_offers_changed, ConsortiumPolicy, "offers")
-    connect(_user_saved, User, "user")
-    teacher_active_changed.connect(_teacher_active_changed, dispatch_uid="sers.pagecache.teacher")
+    bulk.watch(*WATCHED)
+    for model in WATCHED:
+        uid = f"sers.pagecache.{model._meta.label_lower}"
+        post_save.connect(_saved, sender=model, dispatch_uid=uid + ".save")
+        post_delete.connect(_saved, sender=model, dispatch_uid=uid + ".delete")
+        bulk.rows_written.connect(_bulk_written, sender=model, dispatch_uid=uid + ".bulk")

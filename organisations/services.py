@@ -10,7 +10,6 @@ from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.dispatch import Signal
 from django.http import Http404
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -22,6 +21,7 @@ from accounts.models import Role, RoleMembership, User
 from accounts.permissions import Capability, access_for
 from accounts.security import user_sessions_end
 from accounts.services import email_send_once
+from sers import bulk
 
 from . import tasks
 from .grades import GradeError, normalize
@@ -29,12 +29,6 @@ from .models import AcademicYear, Consortium, ConsortiumPolicy, HighSchool
 from .selectors import academic_year_current
 
 logger = logging.getLogger(__name__)
-
-# Sent when a teacher's account is deactivated or opened again: the UPDATE sends no model
-# signal, and pages that show whether a class's teacher is active listen to this one
-# (enrollment.pagecache) instead of this module knowing them.
-teacher_active_changed = Signal()
-
 
 # ---------------------------------------------------------------------------------------
 # Teacher invitations: an account that stays inactive until the teacher opens the link
@@ -413,9 +407,8 @@ def teacher_deactivate(*, actor, user_id: int, reason: str) -> User:
         if not user.is_active:
             raise ValidationError(_("This account is not active."))
         _only_our_teacher(user, access)
-        User.objects.filter(pk=user.pk).update(is_active=False)
+        bulk.bulk_update(User.objects.filter(pk=user.pk), is_active=False)
         user.is_active = False
-        teacher_active_changed.send(sender=User, user_id=user.pk)
         _record(actor, user, added=False, message=f"Deactivated: {reason}")
         transaction.on_commit(lambda: user_sessions_end(user_id=user.pk))
     logger.info("teacher deactivated: user_id=%s by user_id=%s", user.pk, actor.pk)
@@ -434,9 +427,8 @@ def teacher_reactivate(*, actor, user_id: int) -> User:
                 _("This teacher has not accepted the invitation yet: send it again instead.")
             )
         _only_our_teacher(user, access)
-        User.objects.filter(pk=user.pk).update(is_active=True)
+        bulk.bulk_update(User.objects.filter(pk=user.pk), is_active=True)
         user.is_active = True
-        teacher_active_changed.send(sender=User, user_id=user.pk)
         _record(actor, user, added=False, message="Reactivated")
     logger.info("teacher reactivated: user_id=%s by user_id=%s", user.pk, actor.pk)
     return user

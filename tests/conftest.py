@@ -2,6 +2,7 @@ import os
 
 import pytest
 
+from tests import bulkguard
 from tests.factories import TEST_PASSWORD
 from tests.world import Place, build_place, freeze_today, school_year
 
@@ -25,6 +26,23 @@ def _empty_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _bulk_guard_installed():
+    bulkguard.install()
+
+
+@pytest.fixture(autouse=True)
+def _no_unannounced_bulk_writes():
+    """Application code wrote a cached table in bulk behind the caches' backs: the test
+    fails (tests/bulkguard.py), even if the code caught the error."""
+    bulkguard.violations.clear()
+    yield
+    if bulkguard.violations:
+        found = list(bulkguard.violations)
+        bulkguard.violations.clear()
+        pytest.fail("\n".join(found), pytrace=False)
 
 
 @pytest.fixture

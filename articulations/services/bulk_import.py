@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from sers import bulk
+
 from ..importers import parse_file, plan_import
 from ..models import Articulation, ArticulationStatusChange, HighSchoolCourse, TeacherQualification
 from ..terms import TermsContext
@@ -135,31 +137,41 @@ def _import_create_drafts(actor, consortium_id: int, items: list, note: str) -> 
         }
 
     courses = course_map()
-    HighSchoolCourse.objects.bulk_create(
-        HighSchoolCourse(consortium_id=consortium_id, title=title, cip_code=cip, local_code=code)
-        for (title, cip), code in local_codes.items()
-        if (title, cip) not in courses
+    bulk.bulk_create(
+        HighSchoolCourse,
+        [
+            HighSchoolCourse(
+                consortium_id=consortium_id, title=title, cip_code=cip, local_code=code
+            )
+            for (title, cip), code in local_codes.items()
+            if (title, cip) not in courses
+        ],
     )
     for key, course in courses.items():
         if local_codes[key] and course.local_code != local_codes[key]:
             course.local_code = local_codes[key]
             course.save(update_fields=["local_code"])
     courses = course_map()
-    Articulation.objects.bulk_create(
-        Articulation(
-            consortium_id=consortium_id,
-            agreement_number=item.agreement_number,
-            version=1,
-            status=S.DRAFT,
-            college_id=item.terms.college_id,
-            high_school_course=courses[(item.terms.high_school_course_title, item.terms.cip_code)],
-            cluster_id=item.terms.cluster_id,
-            minimum_grade_scale=item.terms.minimum_grade_scale,
-            minimum_grade=item.terms.minimum_grade,
-            competencies=item.terms.competencies,
-            renew_each_year=item.terms.renew_each_year,
-        )
-        for item in items
+    bulk.bulk_create(
+        Articulation,
+        [
+            Articulation(
+                consortium_id=consortium_id,
+                agreement_number=item.agreement_number,
+                version=1,
+                status=S.DRAFT,
+                college_id=item.terms.college_id,
+                high_school_course=courses[
+                    (item.terms.high_school_course_title, item.terms.cip_code)
+                ],
+                cluster_id=item.terms.cluster_id,
+                minimum_grade_scale=item.terms.minimum_grade_scale,
+                minimum_grade=item.terms.minimum_grade,
+                competencies=item.terms.competencies,
+                renew_each_year=item.terms.renew_each_year,
+            )
+            for item in items
+        ],
     )
     ids = dict(
         Articulation.objects.filter(
@@ -172,10 +184,13 @@ def _import_create_drafts(actor, consortium_id: int, items: list, note: str) -> 
         (Articulation.valid_years.through, "academicyear_id", "valid_year_ids"),
     )
     for through, column, attribute in relations:
-        through.objects.bulk_create(
-            through(articulation_id=ids[item.agreement_number], **{column: value})
-            for item in items
-            for value in sorted(getattr(item.terms, attribute))
+        bulk.bulk_create(
+            through,
+            [
+                through(articulation_id=ids[item.agreement_number], **{column: value})
+                for item in items
+                for value in sorted(getattr(item.terms, attribute))
+            ],
         )
     TeacherQualification.objects.bulk_create(
         TeacherQualification(articulation_id=ids[item.agreement_number], teacher_id=teacher_id)

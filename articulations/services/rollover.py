@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organisations.models import AcademicYear, Consortium
+from sers import bulk
 
 from .. import tasks
-from ..cache import catalog_changed
 from ..models import Articulation, RolloverRun
 from ..selectors import rollover_plan
 from .access import require_manager
@@ -98,12 +98,14 @@ def rollover_apply(
                 articulation_id__in=renew_ids + revision_ids, academicyear_id=to_year.pk
             ).values_list("articulation_id", flat=True)
         )
-        Through.objects.bulk_create(
-            Through(articulation_id=pk, academicyear_id=to_year.pk)
-            for pk in renew_ids + revision_ids
-            if pk not in already
+        bulk.bulk_create(
+            Through,
+            (
+                Through(articulation_id=pk, academicyear_id=to_year.pk)
+                for pk in renew_ids + revision_ids
+                if pk not in already
+            ),
         )
-        catalog_changed()  # bulk_create sends no signal: the public search must see it
         expired = 0
         for articulation in plan.expire:
             note = (

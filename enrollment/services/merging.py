@@ -16,8 +16,8 @@ from accesslog.services import access_log_record
 from accounts.models import User
 from accounts.permissions import Capability, access_for, student_scope
 from accounts.security import user_sessions_end
+from sers import bulk
 
-from .. import pagecache
 from ..identity import Identity, identities_match, last_names_match
 from ..identity import normalize as normalize_name
 from ..models import (
@@ -360,7 +360,7 @@ def students_merge(
             )
         # 3. Enrollments move, each with a history row saying so.
         moved = list(Enrollment.objects.filter(student=merged).values_list("pk", "status"))
-        Enrollment.objects.filter(student=merged).update(student=survivor)
+        bulk.bulk_update(Enrollment.objects.filter(student=merged), student=survivor)
         EnrollmentStatusChange.objects.bulk_create(
             EnrollmentStatusChange(
                 enrollment_id=pk,
@@ -379,11 +379,13 @@ def students_merge(
             actor=actor, survivor=survivor, merged=merged, decisions=decisions, label=label
         )
         # 5. Identity changes (a pending one of the merged record is moot now).
-        IdentityChange.objects.filter(student=merged, status=IdentityChange.Status.PENDING).update(
-            status=IdentityChange.Status.CANCELLED, decision_note=label
+        bulk.bulk_update(
+            IdentityChange.objects.filter(student=merged, status=IdentityChange.Status.PENDING),
+            status=IdentityChange.Status.CANCELLED,
+            decision_note=label,
         )
-        summary["identity_changes"] = IdentityChange.objects.filter(student=merged).update(
-            student=survivor
+        summary["identity_changes"] = bulk.bulk_update(
+            IdentityChange.objects.filter(student=merged), student=survivor
         )
         # 6. Access-log links (an entry that already names the survivor keeps both).
         summary["access_log_links"] = (
@@ -412,7 +414,7 @@ def students_merge(
         # 8. The merged record points at the survivor; its account is closed.
         merged.merged_into = survivor
         merged.save(update_fields=["merged_into", "updated_at"])
-        User.objects.filter(pk=merged.user_id).update(is_active=False)
+        bulk.bulk_update(User.objects.filter(pk=merged.user_id), is_active=False)
         transaction.on_commit(lambda: user_sessions_end(user_id=merged.user_id))
         record = StudentMerge.objects.create(
             survivor=survivor,
@@ -428,12 +430,6 @@ def students_merge(
             what="merge of duplicate student records",
             student_ids=[survivor.pk, merged.pk],
             role="consortium_admin",
-        )
-        pagecache.students_changed(  # enrollments moved with an UPDATE: no signal
-            [survivor.pk, merged.pk],
-            section_ids=Enrollment.objects.filter(student=survivor).values_list(
-                "section_id", flat=True
-            ),
         )
     logger.info(
         "students merged: merge_id=%s merged=%s survivor=%s by user_id=%s",
@@ -457,7 +453,7 @@ def _merge_fees(*, actor, survivor, merged, decisions, label) -> list[dict]:
         key = (fee.consortium_id, fee.academic_year_id)
         other = survivor_fees.get(key)
         if other is None:
-            Fee.objects.filter(pk=fee.pk).update(student=survivor)
+            bulk.bulk_update(Fee.objects.filter(pk=fee.pk), student=survivor)
             fee_history_add(fee, note=label, actor=actor)
             result.append({"fee": fee.pk, "action": "moved"})
             continue
@@ -481,7 +477,7 @@ def _merge_fees(*, actor, survivor, merged, decisions, label) -> list[dict]:
         FeeChange.objects.filter(fee=drop).update(fee=keep)
         drop.delete()
         if keep_merged:
-            Fee.objects.filter(pk=keep.pk).update(student=survivor)
+            bulk.bulk_update(Fee.objects.filter(pk=keep.pk), student=survivor)
         fee_history_add(keep, note=dropped, actor=actor)
         result.append(
             {

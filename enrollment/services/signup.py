@@ -23,6 +23,7 @@ from accounts.services import email_send_once, user_send_welcome_email
 from accounts.tasks import send_password_reset_email
 from enrollment.selectors.student import identity_matches, student_has_attained_credit
 from organisations.models import HighSchool
+from sers import bulk
 
 from .. import tasks
 from ..identity import blocks_sign_up
@@ -517,8 +518,10 @@ def student_identity_change(
                 "updated_at",
             ]
         )
-        User.objects.filter(pk=profile.user_id).update(
-            first_name=profile.legal_first_name[:150], last_name=profile.legal_last_name[:150]
+        bulk.bulk_update(
+            User.objects.filter(pk=profile.user_id),
+            first_name=profile.legal_first_name[:150],
+            last_name=profile.legal_last_name[:150],
         )
         change_log_record(actor=actor, what="legal identity corrected", student_ids=[profile.pk])
         matches = identity_matches(

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accesslog.services import access_log_record
+from sers import bulk
 
-from .. import pagecache
 from ..models import (
     GRADED_STATUSES,
     Enrollment,
@@ -173,10 +173,10 @@ def _update_in_one_statement(enrollments: list[Enrollment], names: set[str]) -> 
         if connection.features.requires_casted_case_in_updates:
             case = Cast(case, output_field=field)
         values[field.attname] = case
-    Enrollment.objects.filter(pk__in=[enrollment.pk for enrollment in enrollments]).update(**values)
-    pagecache.students_changed(  # an UPDATE sends no signal
-        (enrollment.student_id for enrollment in enrollments),
-        section_ids=(enrollment.section_id for enrollment in enrollments),
+    bulk.bulk_update(
+        Enrollment.objects.filter(pk__in=[enrollment.pk for enrollment in enrollments]),
+        rows=enrollments,
+        **values,
     )
 
 
@@ -292,19 +292,15 @@ def enrollment_record_created(
 def change_log_record(*, actor, what: str, student_ids=(), enrollment_ids=()) -> None:
     """Record in the student-record access log that `actor` changed these students'
     records, inside the caller's transaction (no change without its entry). The client
-    address comes from the request being served, if any."""
+    address comes from the request being served, if any. (The cached pages learn of the
+    change from the write itself: enrollment.pagecache.)"""
 
     ids = set(student_ids)
-    section_ids = set()
     if enrollment_ids:
-        for student_id, section_id in Enrollment.objects.filter(
-            pk__in=list(enrollment_ids)
-        ).values_list("student_id", "section_id"):
-            ids.add(student_id)
-            section_ids.add(section_id)
+        ids.update(
+            Enrollment.objects.filter(pk__in=list(enrollment_ids)).values_list(
+                "student_id", flat=True
+            )
+        )
     if ids:
         access_log_record(actor=actor, action="change", what=what, student_ids=ids)
-        # Every change of a student's record passes here, bulk writes included: the
-        # cached pages of these students and of the classes changed. (A change of what
-        # every roster of the student shows, the name, saves the profile: its signal.)
-        pagecache.students_changed(ids, section_ids=section_ids)

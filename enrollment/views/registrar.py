@@ -9,7 +9,6 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -59,15 +58,12 @@ def registrar_queue(request):
     access = require_capability(request, Capability.TRANSCRIBE)
     view = _queue_view(request)
     fragment = is_fragment(request)
-    colleges = sorted(access.registrar_college_ids)
     # Registrars of the same colleges see the same queue: it is kept per college set and
-    # query, and left behind when anything it shows changes (pagecache.college_scope).
-    query = urlencode(sorted((k, v) for k, values in request.GET.lists() for v in values))
-    content, extra = pagecache.cached_content(
+    # query.
+    content, extra = pagecache.registrar_queue_page(
         request,
         page="registrar-queue-results" if fragment else "registrar-queue",
-        scopes=[*map(pagecache.college_scope, colleges), pagecache.OFFERS, pagecache.CATALOG],
-        parts=(view, query, *colleges),
+        college_ids=access.registrar_college_ids,
         build=lambda: _registrar_queue_content(request, access, view, fragment=fragment),
     )
     log_view(

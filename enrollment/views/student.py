@@ -41,24 +41,13 @@ from .common import request_student, request_student_id
 @require_GET
 def dashboard(request):
     student_id = request_student_id(request)
-    content, _extra = pagecache.cached_content(
+    content, _extra = pagecache.student_page(
         request,
         page="dashboard",
-        scopes=_student_page_scopes(request, student_id),
+        student_id=student_id,
         build=lambda: (_dashboard_content(request, request_student(request)), {}),
     )
     return render(request, "enrollment/dashboard.html", {"content": content})
-
-
-def _student_page_scopes(request, student_id: int) -> list[str]:
-    """What a student's own pages show: their record and account, the classes offered and
-    the catalog."""
-    return [
-        pagecache.student_scope(student_id),
-        pagecache.user_scope(request.user.pk),
-        pagecache.OFFERS,
-        pagecache.CATALOG,
-    ]
 
 
 def _dashboard_content(request, student) -> str:
@@ -152,11 +141,10 @@ def register(request):
     if request.htmx:  # the class list of another school, picked on the page
         context = _register_context(request, request_student(request), school_id=school_id)
         return render(request, "enrollment/partials/class_list.html", context)
-    content, _extra = pagecache.cached_content(
+    content, _extra = pagecache.student_page(
         request,
         page="register",
-        scopes=_student_page_scopes(request, request_student_id(request)),
-        parts=(school_id,),
+        student_id=request_student_id(request),
         build=lambda: (
             pagecache.render_content(
                 request,

@@ -128,16 +128,9 @@ def teacher_roster(request, pk: int):
     # Served from the cache the page needs only to know the class is the teacher's; the
     # class with its course, school and year is loaded when the content is built.
     section_id = teaching.teacher_section_id(access=access, section_id=pk)
-    content, extra = pagecache.cached_content(
+    content, extra = pagecache.roster_page(
         request,
-        page="roster",
-        # The class, the teacher's account, and the course and school names in its header.
-        scopes=[
-            pagecache.section_scope(section_id),
-            pagecache.user_scope(request.user.pk),
-            pagecache.CATALOG,
-        ],
-        parts=(section_id,),
+        section_id=section_id,
         build=lambda: _roster_content(
             request, teaching.teacher_section(access=access, section_id=section_id)
         ),
