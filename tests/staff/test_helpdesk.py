@@ -20,7 +20,7 @@ def maria(here):
         high_school=here.school,
         legal_first_name="María José",
         legal_last_name="García López",
-        birth_date=datetime.date(2009, 4, 12),
+        birth_date=datetime.date(2007, 4, 12),  # outside the factories range (2008-2010)
         user__email="maria.garcia@gmail.com",
     )
 
@@ -34,9 +34,9 @@ def lookup(client, **params):
     [
         {"sers_id": "SERS"},
         {"name": "garcía maría"},
-        {"birth_date": "2009-04-12"},
+        {"birth_date": "2007-04-12"},
         {"email": "Maria.Garcia@gmail.com"},
-        {"name": "lopez", "birth_date": "2009-04-12"},
+        {"name": "lopez", "birth_date": "2007-04-12"},
     ],
 )
 def test_lookup_by_each_criterion(client, here, maria, params):
