@@ -50,6 +50,13 @@ def _signalled(code, verb: str) -> bool:
 def _unannounced_writer(verb: str) -> str | None:
     """The application frame that wrote without a signal or sers.bulk, if any."""
     frame = sys._getframe(2)
+    # Start above the connection's chain of execute wrappers (another wrapper, such as
+    # the per-request query counter, is not the code that wrote).
+    chain = frame
+    while chain is not None and chain.f_code.co_name != "_execute_with_wrappers":
+        chain = chain.f_back
+    if chain is not None:
+        frame = chain.f_back
     while frame is not None:
         code = frame.f_code
         if _signalled(code, verb):
