@@ -47,8 +47,11 @@ ENV DJANGO_SETTINGS_MODULE=sers.settings.production \
 
 EXPOSE 8000
 
-# gunicorn reads the worker count from WEB_CONCURRENCY (about 2 x cores + 1).
+# gunicorn reads the worker count from WEB_CONCURRENCY (about 2 x cores + 1), and
+# /app/gunicorn.conf.py: the workers' metrics in multiprocess mode (README: Metrics).
 # --timeout well above a slow page, below the proxy's; heavy work belongs in Celery.
+# The access log: the path without its query string, no referrer or user agent (a search
+# for a student's name is in a query string), and the request id (README: Logs).
 CMD ["gunicorn", "sers.wsgi:application", \
      "--bind", "0.0.0.0:8000", \
      "--timeout", "60", \
@@ -58,4 +61,5 @@ CMD ["gunicorn", "sers.wsgi:application", \
      "--max-requests-jitter", "200", \
      "--worker-tmp-dir", "/dev/shm", \
      "--access-logfile", "-", \
+     "--access-logformat", "%(h)s %(t)s \"%(m)s %(U)s\" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s", \
      "--error-logfile", "-"]

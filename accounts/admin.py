@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import (
     ROLE_SCOPE_FIELDS,
     SCOPE_FIELDS,
+    EmailFailure,
     Role,
     RoleMembership,
     SentEmail,
@@ -284,6 +285,16 @@ class ReadOnlyTabularInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(EmailFailure)
+class EmailFailureAdmin(ReadOnlyAdmin):
+    list_display = ("failed_at", "kind", "error", "user")
+    list_filter = ("kind", "error")
+    list_select_related = ("user",)
+    date_hierarchy = "failed_at"
+    fields = ("user", "kind", "error", "failed_at")
+    readonly_fields = fields
 
 
 @admin.register(SentEmail)

@@ -190,6 +190,25 @@ class RoleMembership(models.Model):
         return None
 
 
+class EmailFailure(models.Model):
+    """An email the mail server refused or never took: its kind, when, and the error's
+    class (never its message, which can hold the address). Counted on the operations
+    page; the user is kept so staff can tell one person's repeated failures apart."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="email_failures"
+    )
+    kind = models.CharField(max_length=50)
+    error = models.CharField(max_length=100)
+    failed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-failed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} failed ({self.error})"
+
+
 class SentEmail(models.Model):
     """A record of each notification sent, so a re-run job never sends the same one twice.
 

@@ -43,6 +43,8 @@ class Capability(StrEnum):
     # reports and the organisation tree
     VIEW_REPORTS = "view_reports"
     MANAGE_ORGANIZATIONS = "manage_organizations"
+    # running SERS: job and queue health, counts only (operations app)
+    VIEW_OPERATIONS = "view_operations"
 
 
 C = Capability
@@ -91,6 +93,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             C.VIEW_ARTICULATION_WORK,
             C.VIEW_REPORTS,
             C.MANAGE_ORGANIZATIONS,
+            C.VIEW_OPERATIONS,
         }
     ),
 }

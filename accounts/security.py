@@ -24,6 +24,7 @@ from importlib import import_module
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_lockout_parameters
+from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -43,6 +44,8 @@ from django.utils.csp import CSP
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
+
+from sers import metrics
 
 from .sessions import DB_WRITE_SECONDS
 
@@ -214,6 +217,7 @@ def _session_too_old(request) -> bool:
 def _signed_in(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         request.session[SIGNED_IN_AT] = int(time.time())
+    metrics.SIGN_INS.inc()
     logger.info("signed in: user_id=%s", user.pk)
 
 
@@ -223,7 +227,13 @@ def _signed_out(sender, request, user, **kwargs):
 
 def _sign_in_failed(sender, credentials, request=None, **kwargs):
     # Never the submitted address: it may be a student's personal email.
+    metrics.SIGN_IN_FAILURES.inc()
     logger.info("sign-in failed: client=%s", client_ip(request) if request else None)
+
+
+def _throttled(sender, request=None, **kwargs):
+    # Nothing of the account or the address: only that an attempt was throttled.
+    metrics.SIGN_INS_THROTTLED.inc()
 
 
 def user_sessions_end(*, user_id: int) -> int:
@@ -271,6 +281,7 @@ def connect_signals() -> None:
     user_logged_in.connect(_signed_in, dispatch_uid="sers.security.signed_in")
     user_logged_out.connect(_signed_out, dispatch_uid="sers.security.signed_out")
     user_login_failed.connect(_sign_in_failed, dispatch_uid="sers.security.sign_in_failed")
+    user_locked_out.connect(_throttled, dispatch_uid="sers.security.throttled")
     pre_save.connect(
         _note_deactivation, sender=settings.AUTH_USER_MODEL, dispatch_uid="sers.deactivation"
     )

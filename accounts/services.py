@@ -1,19 +1,51 @@
 """Writes for accounts: the emails sent to a user once (welcome, password reset)."""
 
 import logging
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from .models import SentEmail, User
+from sers import metrics
+
+from .models import EmailFailure, SentEmail, User
 
 logger = logging.getLogger(__name__)
+
+
+def email_failure_record(*, kind: str, user: User | None, error: Exception) -> None:
+    """Log and keep a failed send (EmailFailure: the error's class, never its message,
+    which can name the address). Kept in the caller's transaction, if any: a caller that
+    rolls back its work takes the record with it, and only the log line and the metric
+    remain."""
+    logger.warning(
+        "email failed: kind=%s user_id=%s error=%s",
+        kind,
+        user.pk if user else None,
+        type(error).__name__,
+    )
+    try:
+        with transaction.atomic():
+            EmailFailure.objects.create(user=user, kind=kind, error=type(error).__name__[:100])
+    except DatabaseError:  # never hide the send's own error
+        logger.exception("could not record the failed email: kind=%s", kind)
+
+
+@contextmanager
+def email_sending(*, kind: str, user: User | None = None):
+    """Wrap one send to the mail server: counted as sent or failed, a failure kept."""
+    try:
+        with metrics.email_sending(kind):
+            yield
+    except Exception as error:
+        email_failure_record(kind=kind, user=user, error=error)
+        raise
 
 
 def email_send_once(
@@ -32,17 +64,23 @@ def email_send_once(
     same job cannot both send; a failed send rolls the claim back and may be retried.
     Returns True when an email was sent.
     """
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                SentEmail.objects.create(user=user, kind=kind, dedupe_key=dedupe_key)
-        except IntegrityError:
-            return False
-        context = {"user": user, "base_url": settings.SERS_BASE_URL, **(context or {})}
-        with translation.override(language or settings.LANGUAGE_CODE):
-            subject = " ".join(render_to_string(subject_template, context).split())
-            body = render_to_string(body_template, context)
-        send_mail(subject, body, None, [user.email])
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    SentEmail.objects.create(user=user, kind=kind, dedupe_key=dedupe_key)
+            except IntegrityError:
+                return False
+            context = {"user": user, "base_url": settings.SERS_BASE_URL, **(context or {})}
+            with translation.override(language or settings.LANGUAGE_CODE):
+                subject = " ".join(render_to_string(subject_template, context).split())
+                body = render_to_string(body_template, context)
+            with metrics.email_sending(kind):
+                send_mail(subject, body, None, [user.email])
+    except Exception as error:
+        # The claim is rolled back (the email may be sent again); the failure is kept.
+        email_failure_record(kind=kind, user=user, error=error)
+        raise
     logger.info("email sent: kind=%s user_id=%s", kind, user.pk)
     return True
 
@@ -74,5 +112,6 @@ def user_send_password_reset_email(*, user_id: int) -> None:
     }
     subject = " ".join(render_to_string("registration/password_reset_subject.txt", context).split())
     body = render_to_string("registration/password_reset_email.txt", context)
-    send_mail(subject, body, None, [user.email])
+    with email_sending(kind="password_reset", user=user):
+        send_mail(subject, body, None, [user.email])
     logger.info("email sent: kind=password_reset user_id=%s", user.pk)

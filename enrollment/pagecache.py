@@ -56,7 +56,7 @@ from accounts.models import User
 from articulations import cache as catalog_cache
 from articulations.models import Articulation
 from organisations.models import ConsortiumPolicy
-from sers import bulk, versions
+from sers import bulk, metrics, versions
 
 from .models import Enrollment, Fee, IdentityChange, Section, StudentProfile
 
@@ -205,6 +205,8 @@ def _cached_content(
         hit = cache.get(key)
     except Exception:
         logger.exception("cache unavailable; the page is rendered uncached")
+    result = "error" if key is None else "miss" if hit is None else "hit"
+    metrics.PAGE_CACHE.labels(page=page, result=result).inc()
     if hit is None:
         html, extra = build()
         if key is not None:

@@ -25,6 +25,7 @@ from accounts.services import email_send_once
 from enrollment.models import Enrollment, Section
 from enrollment.rules import eligible_for_transcription_q
 from organisations.models import AcademicYear, College
+from sers import metrics
 
 from . import tasks
 from .exporters import EXPORTERS, exporter_for
@@ -313,14 +314,29 @@ def _build(job: ReportJob, token: str, access) -> str:
             )
             if locked.is_nightly and row_count:
                 tasks.send_transcript_report_emails.delay_on_commit(locked.pk)
+            transaction.on_commit(lambda: _observe_duration(locked, "done"))
     logger.info("report job done: job_id=%s rows=%s", job.pk, row_count)
     return "done"
 
 
 def _fail(job: ReportJob, token: str, message: str) -> None:
-    ReportJob.objects.filter(pk=job.pk, run_token=token).exclude(
-        status=ReportJob.Status.DONE
-    ).update(status=ReportJob.Status.FAILED, error=str(message), finished_at=timezone.now())
+    now = timezone.now()
+    failed = (
+        ReportJob.objects.filter(pk=job.pk, run_token=token)
+        .exclude(status=ReportJob.Status.DONE)
+        .update(status=ReportJob.Status.FAILED, error=str(message), finished_at=now)
+    )
+    if failed:
+        job.finished_at = now
+        _observe_duration(job, "failed")
+
+
+def _observe_duration(job: ReportJob, outcome: str) -> None:
+    """sers_report_job_duration_seconds: from this run's start to its end."""
+    if job.started_at is None or job.finished_at is None:
+        return
+    seconds = max(0.0, (job.finished_at - job.started_at).total_seconds())
+    metrics.REPORT_JOB_DURATION.labels(kind=job.kind, outcome=outcome).observe(seconds)
 
 
 def report_job_download_logged(*, job: ReportJob, actor: User, request=None) -> None:

@@ -57,6 +57,12 @@ NAV_ENTRIES += [
 ]
 
 
+# Running SERS (operations app): state staff see the background work's health.
+NAV_ENTRIES += [
+    NavEntry(_("Operations"), "operations:home", Capability.VIEW_OPERATIONS),
+]
+
+
 # Staff workflows (enrollment app): teachers' classes, student lookup and help desk, the
 # consortium's work (fees, duplicates, class requests, policy, teachers), transcription.
 NAV_ENTRIES += [

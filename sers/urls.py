@@ -1,8 +1,12 @@
-"""The site's URLs: each app's pages under its namespace, plus the home page and the
-liveness check. This module and sers.views sit at the top of the layers (README)."""
+"""The site's URLs: each app's pages under its namespace, plus the home page, the
+liveness check (healthz) and the readiness check (readyz, operations/health.py). This
+module and sers.views sit at the top of the layers (README)."""
 
 from django.contrib import admin
 from django.urls import include, path
+
+from operations.health import readyz
+from operations.metrics_view import metrics_view
 
 from . import views
 
@@ -13,11 +17,14 @@ admin.site.index_title = "Records and settings"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),  # Prometheus, with a token (README: Metrics)
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("accounts.urls")),
     path("", include("organisations.urls")),
     path("", include("reports.urls")),
+    path("operations/", include("operations.urls")),
     path("articulations/", include("articulations.urls")),
     path("", include("enrollment.urls")),
 ]

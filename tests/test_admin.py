@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from accesslog.models import AccessLogEntry, AccessLogStudent
 from accesslog.services import access_log_record
-from accounts.models import Role, RoleMembership, SentEmail, User
+from accounts.models import EmailFailure, Role, RoleMembership, SentEmail, User
 from articulations.models import (
     Articulation,
     ArticulationStatusChange,
@@ -37,6 +37,7 @@ from enrollment.models import (
     StudentProfile,
 )
 from enrollment.services.transitions import enrollment_change_status
+from operations.models import ScheduledJobRun
 from organisations.models import (
     AcademicYear,
     CareerCluster,
@@ -171,6 +172,7 @@ def _student_merge():
 
 
 # One more row of each model registered in the admin.
+_JOB_NUMBERS = itertools.count()
 BUILDERS = {
     User: _user,
     Group: lambda: Group.objects.create(name=f"Group {next(_numbers)}"),
@@ -185,6 +187,12 @@ BUILDERS = {
     ),
     RoleMembership: _membership,
     SentEmail: f.SentEmailFactory,
+    ScheduledJobRun: lambda: ScheduledJobRun.objects.create(
+        name=f"job-{next(_JOB_NUMBERS)}", task="reports.tasks.expire_report_files"
+    ),
+    EmailFailure: lambda: EmailFailure.objects.create(
+        user=f.UserFactory(), kind="welcome", error="SMTPRecipientsRefused"
+    ),
     CollegeCourse: f.CollegeCourseFactory,
     HighSchoolCourse: f.HighSchoolCourseFactory,
     Articulation: f.ArticulationFactory,
@@ -211,6 +219,8 @@ BUILDERS = {
 REGISTERED = sorted(admin.site._registry, key=lambda m: m._meta.label)
 READ_ONLY = [
     SentEmail,
+    EmailFailure,
+    ScheduledJobRun,
     ArticulationStatusChange,
     EnrollmentStatusChange,
     RolloverRun,

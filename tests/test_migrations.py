@@ -27,6 +27,17 @@ def _migrate(targets):
     return executor.loader.project_state([t for t in targets if t[1]]).apps
 
 
+# The split itself: later migrations (new tables of later work) are not part of it.
+AFTER_THE_SPLIT = [
+    ("consortia", "0005_organisations_moved"),
+    ("articulations", "0005_organisations_moved"),
+    ("enrollment", "0005_organisations_moved"),
+    ("reports", "0003_access_log_moved"),
+    ("organisations", "0001_initial"),
+    ("accesslog", "0001_initial"),
+]
+
+
 def _latest():
     executor = MigrationExecutor(connection)
     return executor.loader.graph.leaf_nodes()
@@ -60,7 +71,7 @@ def test_an_existing_database_migrates_across_the_split_with_no_row_copied():
     staff = User.objects.create(email="staff@example.org", password="!")
     entry = AccessLogEntry.objects.create(actor=staff, action="view", what="a page")
 
-    new = _migrate(_latest())
+    new = _migrate(AFTER_THE_SPLIT)
 
     # No table was created, renamed or dropped by the split.
     assert _tables() == tables_before

@@ -198,6 +198,9 @@ def test_a_user_with_two_roles_gets_both_sets_of_capabilities(w):
         (Role.COLLEGE_APPROVER, "col1", C.APPROVE_ARTICULATIONS, C.VIEW_ENROLLMENTS),
         (Role.CONSORTIUM_ADMIN, "c1", C.MANAGE_POLICY, C.MANAGE_ORGANIZATIONS),
         (Role.STATE_STAFF, None, C.MANAGE_ORGANIZATIONS, C.MANAGE_ROSTER),
+        (Role.CONSORTIUM_ADMIN, "c1", C.MANAGE_POLICY, C.VIEW_OPERATIONS),
+        (Role.REGISTRAR, "col1", C.TRANSCRIBE, C.VIEW_OPERATIONS),
+        (Role.STATE_STAFF, None, C.VIEW_OPERATIONS, C.ENTER_GRADES),
     ],
 )
 def test_require_refuses_the_wrong_role(w, role, scope_name, allowed, refused):

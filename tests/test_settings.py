@@ -41,6 +41,11 @@ SETTINGS_VARIABLES = (
     "DEFAULT_FROM_EMAIL",
     "MEDIA_ROOT",
     "LOG_LEVEL",
+    "LOG_FORMAT",
+    "SENTRY_DSN",
+    "SENTRY_ENVIRONMENT",
+    "SENTRY_RELEASE",
+    "SENTRY_TRACES_SAMPLE_RATE",
     "SERS_BASE_URL",
     "SECURE_SSL_REDIRECT",
     "SECURE_HSTS_SECONDS",
@@ -51,6 +56,7 @@ SETTINGS_VARIABLES = (
     "SERS_REPORT_FILE_DAYS",
     "SERS_TWO_FACTOR_REQUIRED",
     "SERS_PROXY_COUNT",
+    "SERS_METRICS_TOKEN",
 )
 
 GOOD_PRODUCTION_ENV = {
@@ -74,7 +80,7 @@ SHOW_SETTINGS = (
 def test_every_variable_the_settings_read_is_controlled():
     """A new environment variable in the settings must be cleared for these tests too."""
     source = "\n".join(path.read_text() for path in (ROOT / "sers" / "settings").glob("*.py"))
-    read = set(re.findall(r'env_(?:str|bool|int|list)\(\s*"([A-Z0-9_]+)"', source))
+    read = set(re.findall(r'env_(?:str|bool|int|list|choice|float)\(\s*"([A-Z0-9_]+)"', source))
     assert read, "no env_* calls found: the pattern is out of date"
     assert read - set(SETTINGS_VARIABLES) == set()
 

@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from accounts.permissions import Capability, access_for
 from articulations.models import Articulation
 from organisations.grades import GradeError, meets_minimum, normalize
+from sers import metrics
 
 from .. import tasks
 from ..models import (
@@ -139,12 +140,19 @@ def grades_save(
             what="grades saved",
             student_ids=[enrollments[pk].student_id for pk, row in rows.items() if row.changed],
         )
+        changed = sum(1 for row in rows.values() if row.changed)
+        transaction.on_commit(lambda: _count_grade_save(changed))
     logger.info(
         "grades saved: section_id=%s changed=%s",
         section_id,
         sum(1 for row in rows.values() if row.changed),
     )
     return list(rows.values())
+
+
+def _count_grade_save(changed: int) -> None:
+    metrics.GRADE_SAVES.inc()
+    metrics.GRADES_SAVED.inc(changed)
 
 
 def section_complete(*, actor, section_id: int) -> dict[str, int]:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.services import email_send_once
 from organisations.selectors import academic_year_current, policy_for
+from sers import metrics
 
 from .. import tasks
 from ..models import (
@@ -151,6 +152,11 @@ def enrollment_register(
             consortium_id=articulation.consortium_id,
             academic_year_id=section.academic_year_id,
             defaults={"amount": policy.annual_fee},
+        )
+        # Counted once committed: a batch refused as a whole (enrollment_register_many)
+        # or rolled back registers nothing.
+        transaction.on_commit(
+            metrics.REGISTRATIONS.labels(by="staff" if on_behalf else "student").inc
         )
     logger.info("registered: enrollment_id=%s student_id=%s", enrollment.pk, student.pk)
     return enrollment

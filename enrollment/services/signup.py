@@ -19,7 +19,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.services import email_send_once, user_send_welcome_email
+from accounts.services import email_send_once, email_sending, user_send_welcome_email
 from accounts.tasks import send_password_reset_email
 from enrollment.selectors.student import identity_matches, student_has_attained_credit
 from organisations.models import HighSchool
@@ -250,7 +250,8 @@ def user_send_verification_email(*, user_id: int) -> bool:
             render_to_string("enrollment/emails/student_verify_subject.txt", context).split()
         )
         body = render_to_string("enrollment/emails/student_verify_body.txt", context)
-    send_mail(subject, body, None, [user.email])
+    with email_sending(kind="verify_email", user=user):
+        send_mail(subject, body, None, [user.email])
     logger.info("email sent: kind=verify_email user_id=%s", user.pk)
     return True
 
@@ -430,10 +431,10 @@ def student_send_email_changed_notice(*, user_id: int, old_email: str) -> None:
         )
         body = render_to_string("enrollment/emails/student_email_changed_body.txt", context)
     try:
-        send_mail(subject, body, None, [old_email])
+        with email_sending(kind="email_changed", user=user):
+            send_mail(subject, body, None, [old_email])
     except OSError:
-        logger.exception("email failed: kind=email_changed user_id=%s", user.pk)
-        return
+        return  # recorded; the change itself stands
     logger.info("email sent: kind=email_changed user_id=%s", user.pk)
 
 

@@ -7,7 +7,9 @@ import dj_database_url
 from celery.schedules import crontab
 from django.utils.csp import CSP
 
-from .env import env_bool, env_int, env_list, env_str
+from sers.logs import logging_config
+
+from .env import env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -36,6 +38,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "django_prometheus",
     # SERS, bottom layer first (README: Architecture)
     "accounts",
     "accesslog",
@@ -43,10 +46,17 @@ INSTALLED_APPS = [
     "articulations",
     "enrollment",
     "reports",
+    "operations",
     "demo",
 ]
 
 MIDDLEWARE = [
+    # The request id first: every log line of the request carries it (sers/request_id.py).
+    "sers.request_id.RequestIdMiddleware",
+    # Metrics (README: Metrics): django-prometheus first (and its second half next to last),
+    # so its latency covers every middleware; then each request's count of SQL statements.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "sers.metrics.QueryCountMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -63,6 +73,8 @@ MIDDLEWARE = [
     "accounts.twofactor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # django-prometheus' per-view metrics, just outside axes so a lockout counts as its 429.
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -314,17 +326,17 @@ CACHES = {
     )
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Logs (sers/logs.py): every line with the request id and the signed-in user's id, never a
+# name or an email. LOG_FORMAT: "plain" (readable; here) or "json" (production's default).
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOG_FORMAT = env_choice("LOG_FORMAT", ["json", "plain"], "plain")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
 
 # Uploaded spreadsheets (sers/uploads.py): the largest file accepted.
 SERS_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+
+# GET /metrics answers only `Authorization: Bearer <this>`; empty: 404 (README: Metrics).
+SERS_METRICS_TOKEN = env_str("SERS_METRICS_TOKEN", "")
 
 SERS_SITE_NAME = "SERS"
 SERS_BASE_URL = env_str("SERS_BASE_URL", "http://localhost:8000")

@@ -2,9 +2,19 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from sers.logs import logging_config
+from sers.sentry import init_sentry
+
 from .base import *  # noqa: F403
-from .base import DATABASES, EMAIL_BACKEND_PATH, INSECURE_SECRET_KEY, REDIS_URL, SECRET_KEY
-from .env import env_bool, env_int
+from .base import (
+    DATABASES,
+    EMAIL_BACKEND_PATH,
+    INSECURE_SECRET_KEY,
+    LOG_LEVEL,
+    REDIS_URL,
+    SECRET_KEY,
+)
+from .env import env_bool, env_choice, env_float, env_int, env_str
 
 if env_bool("DEBUG", False):
     raise ImproperlyConfigured("DEBUG must be off in production.")
@@ -24,6 +34,9 @@ if not env_bool("SERS_TWO_FACTOR_REQUIRED", True):
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+# Prometheus scrapes /metrics (a bearer token) inside the private network, not through the
+# TLS proxy; anything else on plain http is redirected (README: Metrics).
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
@@ -32,3 +45,17 @@ CSRF_COOKIE_SECURE = True
 SERS_TWO_FACTOR_REQUIRED = True
 # docker-compose.yml puts one TLS proxy in front of the app (client addresses for throttling).
 SERS_PROXY_COUNT = env_int("SERS_PROXY_COUNT", 1)
+
+# JSON log lines for the log collector (LOG_FORMAT=plain for a person reading them).
+LOG_FORMAT = env_choice("LOG_FORMAT", ["json", "plain"], "json")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+
+# Error reporting, only with SENTRY_DSN; the students' data is scrubbed (sers/sentry.py).
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        release=env_str("SENTRY_RELEASE", ""),
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0, low=0.0, high=1.0),
+    )

@@ -137,6 +137,10 @@ PAGES: list[Page] = [
     # --- accounts and sign-in ------------------------------------------------------------------
     Page("set_language", A, url("set_language", query="next=/"), 2, status=302),
     Page("healthz", A, url("healthz"), 3),
+    Page("readyz", A, url("readyz"), 7),
+    # Without SERS_METRICS_TOKEN (and without the right bearer token) a page that does not
+    # exist; the scrape itself is measured in tests/ops/test_metrics.py.
+    Page("metrics", A, url("metrics"), 0, status=404),
     Page("accounts:login", A, url("accounts:login"), 2),
     Page("accounts:password_change", ST, url("accounts:password_change"), 9),
     Page("accounts:password_change_done", ST, url("accounts:password_change_done"), 9),
@@ -232,6 +236,8 @@ PAGES: list[Page] = [
     Page("reports:report_dashboard", SPEC, url("reports:report_dashboard"), 23),
     Page("reports:access_log", ADM, url("reports:access_log"), 16),
     Page("reports:access_log", STATE, url("reports:access_log"), 16),
+    # --- operations (state staff) ---------------------------------------------------------------
+    Page("operations:home", STATE, url("operations:home"), 14),
     Page("reports:access_log_student", ADM, url("reports:access_log_student", "student.pk"), 17),
     Page("reports:access_log_staff", ADM, url("reports:access_log_staff", "teacher.pk"), 18),
     Page("reports:record_views", ST, url("reports:record_views"), 12),
@@ -440,6 +446,8 @@ FIXED_CONTENT = {
     *(f"home[{persona}]" for persona in (A, ST, T, SPEC, REG, "college approver", ADM, STATE)),
     "set_language[anonymous]",
     "healthz[anonymous]",
+    "readyz[anonymous]",
+    "metrics[anonymous]",
     "accounts:login[anonymous]",
     "accounts:password_change[student]",
     "accounts:password_change_done[student]",
@@ -485,6 +493,7 @@ POST_ONLY = {
     "organisations:consortium_teacher_school_add",
     "organisations:consortium_teacher_school_remove",
     "reports:report_job_retry",
+    "operations:report_job_retry",
     "reports:report_job_rerun",
     "reports:report_dashboard_export",
     "reports:report_enrollments_export",

@@ -168,6 +168,10 @@ EXPECTED: dict[str, Entry] = {
     # --- public and account pages ------------------------------------------------------------
     "home": public(),
     "healthz": public(),
+    # Prometheus only, with SERS_METRICS_TOKEN (tests/ops/test_metrics.py): to every
+    # persona, and to every POST, a page that does not exist.
+    "metrics": public(get=404, post=404),
+    "readyz": public(),  # readiness (operations/health.py): no session, no CSRF
     "set_language": public(REDIRECT, post=REDIRECT),
     # a signed-in user is sent on to their start page
     "accounts:login": public(get_for=SIGNED_IN_REDIRECT, post=200, post_for=SIGNED_IN_REDIRECT),
@@ -367,6 +371,10 @@ EXPECTED: dict[str, Entry] = {
         "admin state", "other_admin", kw=lambda w: {"user_id": w.here.registrar.pk}
     ),
     "reports:record_views": page(STUDENTS),  # a student's own "who looked at my record"
+    # --- operations: state staff only (counts and job details, no student data) --------------
+    "operations:home": page("state"),
+    # our registrar's report is queued, so the retry is refused with a message (a redirect)
+    "operations:report_job_retry": action("state", kw=JOB),
 }
 
 
