@@ -331,23 +331,6 @@ def _renew_users(user_ids: set[int], *, created: bool, fields: frozenset[str] | 
 WATCHED = (Enrollment, Fee, IdentityChange, StudentProfile, Section, ConsortiumPolicy, User)
 
 
-def _saved(sender, instance, created=False, update_fields=None, **kwargs) -> None:
-    """post_save and post_delete of a watched model."""
-    if sender is Enrollment:
-        _renew_enrollments({instance.student_id}, {instance.section_id})
-    elif sender in (Fee, IdentityChange):
-        _renew_student_records({instance.student_id})
-    elif sender is StudentProfile:
-        _renew_profiles({instance.pk})
-    elif sender is Section:
-        _renew_sections({instance.pk})
-    elif sender is ConsortiumPolicy:
-        _renew_offers()
-    elif sender is User:
-        fields = None if update_fields is None else frozenset(update_fields)
-        _renew_users({instance.pk}, created=created, fields=fields)
-
-
 def _values(queryset, rows, values: dict, *names: str) -> list[set]:
     """For each field name, the values the written rows had (read from `rows`, or with one
     query from `queryset`), plus the value the write sets, if it sets that field."""
@@ -368,9 +351,10 @@ def _values(queryset, rows, values: dict, *names: str) -> list[set]:
     return found
 
 
-def _bulk_written(sender, queryset, rows, values, **kwargs) -> None:
-    """sers.bulk.rows_written: before an update (the rows still have their old values) or
-    after an insert."""
+def _renew(sender, *, queryset, rows, values: dict, created: bool, fields) -> None:
+    """Renew what these rows of a watched model touch: `rows` (or `queryset`) as they
+    were before the write, `values` what it sets, `fields` the fields written (None:
+    every field)."""
     if sender is Enrollment:
         _renew_enrollments(*_values(queryset, rows, values, "student_id", "section_id"))
     elif sender in (Fee, IdentityChange):
@@ -382,9 +366,21 @@ def _bulk_written(sender, queryset, rows, values, **kwargs) -> None:
     elif sender is ConsortiumPolicy:
         _renew_offers()
     elif sender is User:
-        created = queryset is None
-        fields = None if created else frozenset(values)
         _renew_users(*_values(queryset, rows, values, "pk"), created=created, fields=fields)
+
+
+def _saved(sender, instance, created=False, update_fields=None, **kwargs) -> None:
+    """post_save and post_delete of a watched model."""
+    fields = None if update_fields is None else frozenset(update_fields)
+    _renew(sender, queryset=None, rows=[instance], values={}, created=created, fields=fields)
+
+
+def _bulk_written(sender, queryset, rows, values, **kwargs) -> None:
+    """sers.bulk.rows_written: before an update (the rows still have their old values) or
+    after an insert."""
+    created = queryset is None
+    fields = None if created else frozenset(values)
+    _renew(sender, queryset=queryset, rows=rows, values=values, created=created, fields=fields)
 
 
 def connect_signals() -> None:
