@@ -37,7 +37,6 @@ def delete_demo_data(*, log: Callable[[str], None] | None = None) -> dict[str, i
     log = log or (lambda message: None)
     start = time.perf_counter()
     deleted: Counter[str] = Counter()
-    pagecache.everything_changed()  # bulk deletes and TRUNCATE: no signal tells the caches
     if connection.vendor == "postgresql" and not connection.in_atomic_block and _only_demo_data():
         # Every account and consortium is demo data: TRUNCATE (cascading to every table that
         # references them) is equivalent, and far faster than deleting millions of rows.
@@ -46,6 +45,7 @@ def delete_demo_data(*, log: Callable[[str], None] | None = None) -> dict[str, i
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {tables} CASCADE")
         log(f"[{time.perf_counter() - start:7.1f}s] emptied the demo tables (only demo data)")
+        pagecache.everything_changed()  # TRUNCATE: no signal told the caches
         return {"truncated": 1}
     tables = set(connection.introspection.table_names())
     with transaction.atomic():
@@ -53,6 +53,7 @@ def delete_demo_data(*, log: Callable[[str], None] | None = None) -> dict[str, i
         _purge(User.objects.filter(email__iendswith=EMAIL_SUFFIX), deleted, tables)
     total = sum(deleted.values())
     log(f"[{time.perf_counter() - start:7.1f}s] deleted {total:,} demo rows")
+    pagecache.everything_changed()  # bulk deletes: no signal told the caches
     return dict(deleted)
 
 
