@@ -207,3 +207,72 @@ def test_two_registrars_of_a_college_share_one_entry(client, here, monkeypatch):
         first.split('name="csrfmiddlewaretoken"')[0]
         == second.split('name="csrfmiddlewaretoken"')[0]
     )
+
+
+# --- each scope renewed once per transaction, and once more at commit --------------------------
+
+
+@pytest.fixture
+def renewals(monkeypatch):
+    """The cache writes of versions.changed, each a set of scopes."""
+    calls: list[frozenset] = []
+    real = versions._renew
+
+    def counting(scopes):
+        calls.append(scopes)
+        real(scopes)
+
+    monkeypatch.setattr(versions, "_renew", counting)
+    return calls
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_grade_save_of_thirty_renews_each_scope_once_and_once_at_commit(year, today, renewals):
+    from enrollment.services import grading
+    from tests.world import build_place
+
+    place = build_place(year, name="Thirty", students=30)
+    grades = {e.pk: "A" for e in place.enrollments}
+    renewals.clear()
+    with atomic():  # the service's own transaction, committed for real
+        grading.grades_save(actor=place.teacher, section_id=place.section.pk, grades=grades)
+    *at_once, at_commit = renewals
+    renewed_at_once = [scope for scopes in at_once for scope in scopes]
+    assert len(renewed_at_once) == len(set(renewed_at_once))  # no scope twice
+    assert at_commit == frozenset(renewed_at_once)
+    assert pagecache.section_scope(place.section.pk) in at_commit
+    assert len(renewals) <= 3  # was two cache writes for every row written
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_registration_renews_each_scope_once_and_once_at_commit(world, student, renewals):
+    from enrollment.services.registration import enrollment_register
+    from tests.world import TODAY
+
+    section = world.sections[0]
+    renewals.clear()
+    with atomic():
+        enrollment_register(student=student, section=section, actor=student.user, today=TODAY)
+    *at_once, at_commit = renewals
+    renewed_at_once = [scope for scopes in at_once for scope in scopes]
+    assert len(renewed_at_once) == len(set(renewed_at_once))
+    assert at_commit == frozenset(renewed_at_once)
+    assert {pagecache.student_scope(student.pk), pagecache.section_scope(section.pk)} <= (at_commit)
+
+
+def test_a_change_in_a_rolled_back_savepoint_still_renews_at_commit(
+    renewals, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), atomic():
+        versions.changed(["a"])
+        try:
+            with atomic():
+                versions.changed(["b"])
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        versions.changed(["a", "c"])
+    # a and b at once, the savepoint's hook dropped with it; then c at once and a, c at commit.
+    assert renewals[:2] == [frozenset({"a"}), frozenset({"b"})]
+    assert frozenset({"a", "c"}) <= renewals[-1]
+    assert any("c" in scopes for scopes in renewals[2:-1])
