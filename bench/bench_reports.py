@@ -1,6 +1,6 @@
 """Report jobs at state scale: time and peak memory, next to PostgreSQL's own COPY.
 
-    DATABASE_URL=postgres://... .venv/bin/python bench/bench_reports.py [--formats csv xlsx xml]
+    DATABASE_URL=postgres://... .venv/bin/python bench/bench_reports.py [--formats csv xlsx pesc]
 
 Needs a database filled with `manage.py demo_data --size state` (see bench/README.md).
 Measures, each in a fresh subprocess so its memory is its own:
@@ -160,7 +160,7 @@ def _size(num: int | None) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--formats", nargs="+", default=["csv", "xlsx", "xml"])
+    parser.add_argument("--formats", nargs="+", default=["csv", "xlsx", "pesc"])
     parser.add_argument("--tracemalloc", action="store_true")
     parser.add_argument("--keep", action="store_true", help="Keep the jobs it creates.")
     parser.add_argument("--json", help="Also write the numbers to this file.")
@@ -238,7 +238,7 @@ def main() -> None:
             college=college,
             file_format=file_format,
         )
-    for file_format in [f for f in args.formats if f != "xml"]:
+    for file_format in [f for f in args.formats if f != "pesc"]:
         measure(
             f"statewide enrollments {year}, {file_format}",
             kind=ReportJob.Kind.ENROLLMENTS,

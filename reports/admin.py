@@ -17,6 +17,7 @@ class ReportJobAdmin(ReadOnlyAdmin):
         "pk",
         "kind",
         "file_format",
+        "origin",
         "requested_by",
         "college",
         "academic_year",
@@ -26,7 +27,7 @@ class ReportJobAdmin(ReadOnlyAdmin):
         "created_at",
         "finished_at",
     ]
-    list_filter = ["kind", "status", "file_format"]
+    list_filter = ["kind", "status", "file_format", "origin"]
     search_fields = ["requested_by__email", "college__name"]
     list_select_related = ["requested_by", "college", "academic_year"]
     date_hierarchy = "created_at"

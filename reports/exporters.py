@@ -1,12 +1,13 @@
 """Exporters: each one turns a report job into rows, and writers turn rows into a file.
 
 In the pretix style, an exporter class per kind of report knows its columns and its
-query; the writers (CSV, XLSX, PESC-style XML) stream those rows to a file. Rows come
-from the database in chunks (`.iterator(chunk_size=...)`, a server-side cursor on
-PostgreSQL) and go straight to disk, so memory stays bounded whatever the size.
+query; the writers (CSV, XLSX, and for transcript-credit reports a zip of PESC College
+Transcript documents) stream those rows to a file. Rows come from the database in chunks
+(`.iterator(chunk_size=...)`, a server-side cursor on PostgreSQL) and go straight to
+disk, so memory stays bounded whatever the size.
 
-What goes into a transcript-credit report, and the PESC-style XML writer, are in
-transcript_credit.py.
+What goes into a transcript-credit report is in transcript_credit.py; the PESC documents
+and their batch are in pesc.py.
 """
 
 import csv
@@ -16,6 +17,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -28,21 +30,28 @@ from enrollment.models import Enrollment, EnrollmentStatus, Fee, Section
 from organisations.grades import GradeScale
 
 from .models import ReportJob, TranscriptReportRow
+from .pesc import Batch, write_transcript_zip
 from .selectors.dashboard import dashboard_table, reporting_access
 from .transcript_credit import (
     TRANSCRIPT_FIELDS,
     TranscriptRecord,
     grade_equivalents,
     transcript_candidates,
-    write_transcript_xml,
 )
 
 ProgressCallback = Callable[[int], None]
 
+# A job's file: its name's extension and content type, by format.
+EXTENSIONS = {
+    ReportJob.Format.CSV: "csv",
+    ReportJob.Format.XLSX: "xlsx",
+    ReportJob.Format.PESC: "zip",
+}
 CONTENT_TYPES = {
-    ReportJob.Format.CSV: "text/csv; charset=utf-8",
-    ReportJob.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ReportJob.Format.XML: "application/xml; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "zip": "application/zip",
+    "xml": "application/xml; charset=utf-8",  # the single XML file of reports before zips
 }
 # Text a spreadsheet would run as a formula (CSV injection); prefixed with a quote in CSV.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -131,7 +140,7 @@ class BaseExporter:
         return self.job.get_kind_display()
 
     def file_name(self) -> str:
-        return f"{self.file_stem()}-job{self.job.pk}.{self.job.file_format}"
+        return f"{self.file_stem()}-job{self.job.pk}.{EXTENSIONS[self.job.file_format]}"
 
     def prepare(self) -> None:
         """Work that must happen once per job before the file is written."""
@@ -163,7 +172,7 @@ class TranscriptCreditExporter(BaseExporter):
     """Everything a registrar needs to post the credit: one row per college course."""
 
     kind = ReportJob.Kind.TRANSCRIPT_CREDIT
-    formats = (ReportJob.Format.CSV, ReportJob.Format.XLSX, ReportJob.Format.XML)
+    formats = (ReportJob.Format.CSV, ReportJob.Format.XLSX, ReportJob.Format.PESC)
 
     def file_stem(self) -> str:
         job = self.job
@@ -290,10 +299,20 @@ class TranscriptCreditExporter(BaseExporter):
         return rows.values_list("enrollment__student_id", flat=True).distinct().iterator()
 
     def write(self, path, on_progress: ProgressCallback) -> int:
-        if self.job.file_format == ReportJob.Format.XML:
+        if self.job.file_format == ReportJob.Format.PESC:
             records = _chunked_progress(self.records(), on_progress, self.chunk_size)
-            return write_transcript_xml(path, records, job=self.job)
+            return write_transcript_zip(path, records, batch=self.batch())
         return super().write(path, on_progress)
+
+    def batch(self) -> Batch:
+        job = self.job
+        return Batch(
+            job_id=job.pk,
+            college_code=job.college.code,
+            college_name=job.college.name,
+            created=timezone.now(),
+            reissue=job.source_job_id is not None,
+        )
 
 
 class EnrollmentsExporter(BaseExporter):
@@ -456,3 +475,9 @@ EXPORTERS: dict[str, type[BaseExporter]] = {
 
 def exporter_for(job: ReportJob, access: Access | None) -> BaseExporter:
     return EXPORTERS[job.kind](job, access)
+
+
+def content_type(file_name: str) -> str:
+    """The content type of a job's file, by its name (files keep their format's name)."""
+    extension = file_name.rsplit(".", 1)[-1].lower()
+    return CONTENT_TYPES.get(extension, "application/octet-stream")

@@ -12,6 +12,7 @@ from .selectors import dashboard as dashboard_selectors
 from .selectors import jobs as job_selectors
 
 F = ReportJob.Format
+TRANSCRIPT_FORMATS = [(F.CSV, F.CSV.label), (F.XLSX, F.XLSX.label), (F.PESC, F.PESC.label)]
 
 
 def _year_field(*, required: bool = False) -> forms.ModelChoiceField:
@@ -30,6 +31,10 @@ class TranscriptReportForm(forms.Form):
         required=False,
         empty_label=_("All school years"),
         label=_("School year"),
+        help_text=_(
+            "All school years: every credit the transcription queue shows as ready, "
+            "whatever the year it was earned."
+        ),
     )
     term = forms.ChoiceField(
         choices=[("", _("All terms")), *Section.Term.choices],
@@ -37,8 +42,14 @@ class TranscriptReportForm(forms.Form):
         label=_("Term"),
         help_text=_("A term needs a school year."),
     )
+    since = forms.DateField(
+        required=False,
+        label=_("Attained on or after"),
+        help_text=_("Leave empty for every credit ready to post."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     file_format = forms.ChoiceField(
-        choices=[(F.CSV, F.CSV.label), (F.XLSX, F.XLSX.label), (F.XML, F.XML.label)],
+        choices=TRANSCRIPT_FORMATS,
         initial=F.XLSX,
         label=_("File format"),
     )
@@ -53,11 +64,11 @@ class TranscriptReportForm(forms.Form):
         help_text=_("So that the next report with “only rows not sent before” leaves them out."),
     )
 
-    def __init__(self, *args, access: Access, current_year: AcademicYear | None, **kwargs):
+    def __init__(self, *args, access: Access, **kwargs):
         super().__init__(*args, **kwargs)
+        # No school year by default: the report then holds every credit ready to post,
+        # the same ones the registrar's transcription queue shows, whatever their year.
         self.fields["college"].queryset = job_selectors.transcript_colleges(access=access)
-        if current_year is not None:
-            self.fields["academic_year"].initial = current_year.pk
 
     def clean(self):
         cleaned = super().clean()
@@ -67,10 +78,7 @@ class TranscriptReportForm(forms.Form):
 
 
 class RerunForm(forms.Form):
-    file_format = forms.ChoiceField(
-        choices=[(F.CSV, F.CSV.label), (F.XLSX, F.XLSX.label), (F.XML, F.XML.label)],
-        label=_("File format"),
-    )
+    file_format = forms.ChoiceField(choices=TRANSCRIPT_FORMATS, label=_("File format"))
 
 
 class DashboardFilterForm(forms.Form):

@@ -23,7 +23,12 @@ class ReportJob(models.Model):
     class Format(models.TextChoices):
         CSV = "csv", _("CSV")
         XLSX = "xlsx", _("Excel (XLSX)")
-        XML = "xml", _("PESC College Transcript XML")
+        PESC = "pesc", _("PESC College Transcripts (zip of XML documents)")
+
+    class Origin(models.TextChoices):
+        SITE = "site", _("Asked for on the site")
+        NIGHTLY = "nightly", _("Built every night")
+        COMMAND = "command", _("Built by the transcript_report command")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -32,6 +37,12 @@ class ReportJob(models.Model):
         FAILED = "failed", _("Failed")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    origin = models.CharField(
+        max_length=10,
+        choices=Origin.choices,
+        default=Origin.SITE,
+        help_text=_("Who asked: a user on the site, or SERS itself (nightly, or a command)."),
+    )
     file_format = models.CharField(max_length=4, choices=Format.choices, default=Format.CSV)
     parameters = models.JSONField(
         default=dict, blank=True, help_text=_("Other choices, such as the table and breakdown.")
@@ -123,7 +134,7 @@ class ReportJob(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(file_format__in=["csv", "xlsx"])
-                | models.Q(file_format="xml", kind="transcript_credit"),
+                | models.Q(file_format="pesc", kind="transcript_credit"),
                 name="report_job_format_fits_kind",
             ),
             models.CheckConstraint(
@@ -137,8 +148,14 @@ class ReportJob(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(requested_by__isnull=False)
-                | models.Q(nightly_key__isnull=False),
-                name="report_job_has_requester_or_is_nightly",
+                | models.Q(nightly_key__isnull=False)
+                | models.Q(origin="command"),
+                name="report_job_has_requester_or_is_sers",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(origin="command")
+                | models.Q(requested_by__isnull=True, nightly_key__isnull=True),
+                name="report_job_command_is_sers",
             ),
             models.CheckConstraint(
                 condition=~models.Q(status="done")
@@ -162,6 +179,10 @@ class ReportJob(models.Model):
     @property
     def is_nightly(self) -> bool:
         return self.nightly_key is not None
+
+    @property
+    def is_by_command(self) -> bool:
+        return self.origin == self.Origin.COMMAND
 
 
 class TranscriptReportRow(models.Model):

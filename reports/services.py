@@ -26,6 +26,7 @@ from enrollment.models import Enrollment, Section
 from enrollment.rules import eligible_for_transcription_q
 from organisations.models import AcademicYear, College
 from sers import metrics
+from sers.db_router import reporting_reads
 
 from . import tasks
 from .exporters import EXPORTERS, exporter_for
@@ -57,6 +58,7 @@ def transcript_report_request(
     file_format: str,
     only_new: bool,
     marks_sent: bool,
+    since: datetime.date | None = None,
 ) -> ReportJob:
     """Queue a transcript-credit report for a college; it runs once the request commits."""
     access = access_for(requester)
@@ -64,25 +66,86 @@ def transcript_report_request(
         raise PermissionDenied
     if not job_selectors.transcript_colleges(access=access).filter(pk=college.pk).exists():
         raise ValidationError(_("You cannot build reports for this college."), code="college")
+    with transaction.atomic():
+        job = _transcript_job_create(
+            requested_by=requester,
+            origin=ReportJob.Origin.SITE,
+            college=college,
+            academic_year=academic_year,
+            term=term,
+            file_format=file_format,
+            only_new=only_new,
+            marks_sent=marks_sent,
+            since=since,
+        )
+        _send_job(job)
+    logger.info("report job queued: job_id=%s kind=%s user_id=%s", job.pk, job.kind, requester.pk)
+    return job
+
+
+def transcript_report_build(
+    *,
+    college: College,
+    academic_year: AcademicYear | None,
+    term: str,
+    file_format: str,
+    only_new: bool,
+    marks_sent: bool,
+    since: datetime.date | None = None,
+) -> ReportJob:
+    """The same report asked for by SERS itself (the transcript_report command), built
+    here and now rather than by a worker: the same job, checks, rows, "sent" marks and
+    access-log entry as a registrar's, with SERS as the actor (as for the nightly
+    reports). Returns the finished (done or failed) job."""
+    with transaction.atomic():
+        job = _transcript_job_create(
+            requested_by=None,
+            origin=ReportJob.Origin.COMMAND,
+            college=college,
+            academic_year=academic_year,
+            term=term,
+            file_format=file_format,
+            only_new=only_new,
+            marks_sent=marks_sent,
+            since=since,
+        )
+    logger.info("report job by command: job_id=%s college_id=%s", job.pk, college.pk)
+    report_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def _transcript_job_create(
+    *,
+    requested_by: User | None,
+    origin: str,
+    college: College,
+    academic_year: AcademicYear | None,
+    term: str,
+    file_format: str,
+    only_new: bool,
+    marks_sent: bool,
+    since: datetime.date | None,
+) -> ReportJob:
+    """Check a transcript report's choices and create its job (inside the caller's
+    transaction)."""
     if term and term not in Section.Term.values:
         raise ValidationError(_("Choose a term from the list."), code="term")
     if term and academic_year is None:
         raise ValidationError(_("Choose the school year of the term."), code="term_year")
     _check_format(ReportJob.Kind.TRANSCRIPT_CREDIT, file_format)
-    with transaction.atomic():
-        job = ReportJob.objects.create(
-            kind=ReportJob.Kind.TRANSCRIPT_CREDIT,
-            file_format=file_format,
-            requested_by=requester,
-            college=college,
-            academic_year=academic_year,
-            term=term,
-            only_new=only_new,
-            marks_sent=marks_sent,
-        )
-        _send_job(job)
-    logger.info("report job queued: job_id=%s kind=%s user_id=%s", job.pk, job.kind, requester.pk)
-    return job
+    return ReportJob.objects.create(
+        kind=ReportJob.Kind.TRANSCRIPT_CREDIT,
+        origin=origin,
+        file_format=file_format,
+        requested_by=requested_by,
+        college=college,
+        academic_year=academic_year,
+        term=term,
+        only_new=only_new,
+        marks_sent=marks_sent,
+        parameters={"since": since.isoformat()} if since else {},
+    )
 
 
 def transcript_report_rerun(*, requester: User, source: ReportJob, file_format: str) -> ReportJob:
@@ -243,12 +306,16 @@ def _build(job: ReportJob, token: str, access) -> str:
         # Lock the college so two "only new rows" reports cannot take the same rows.
         if job.college_id:
             College.objects.select_for_update().filter(pk=job.college_id).first()
-        exporter.prepare()
+        # The rows are chosen on the reporting replica once it has replayed everything
+        # committed before the lock, the rows earlier reports took included (else on the
+        # primary), and stored by their ids: the rows marked as sent are the rows read.
+        with reporting_reads(fresh=True):
+            exporter.prepare()
         updated = ReportJob.objects.filter(pk=job.pk, run_token=token).update(rows_saved=True)
         if not updated:
             raise JobSuperseded
         job.rows_saved = True
-    total = exporter.count()
+    total = 0
     delay = settings.SERS_REPORT_CHUNK_DELAY_MS / 1000
 
     def on_progress(done: int) -> None:
@@ -265,7 +332,13 @@ def _build(job: ReportJob, token: str, access) -> str:
     storage_name = f"reports/jobs/{job.pk}/{file_name}"
     with tempfile.TemporaryDirectory(prefix=f"sers-report-{job.pk}-") as folder:
         path = Path(folder) / file_name
-        row_count = exporter.write(path, on_progress)
+        # The file, and the students it lists, from the replica once it has the row set
+        # stored above (else from the primary): the same rows either way.
+        with reporting_reads(fresh=True):
+            total = exporter.count()
+            row_count = exporter.write(path, on_progress)
+            student_ids = exporter.student_ids()
+            student_ids = None if student_ids is None else list(student_ids)
         with transaction.atomic():
             locked = ReportJob.objects.select_for_update().get(pk=job.pk)
             if locked.run_token != token or locked.is_finished:
@@ -276,12 +349,14 @@ def _build(job: ReportJob, token: str, access) -> str:
             if stored != storage_name:
                 raise RuntimeError(f"storage renamed {storage_name} to {stored}")
             log_entry = None
-            student_ids = exporter.student_ids()
             if student_ids is not None:
+                what = f"report job {job.pk}: {job.get_kind_display()}"
+                if job.is_by_command:
+                    what += " (manage.py transcript_report)"
                 log_entry = access_log_record(
-                    actor=job.requested_by,
+                    actor=job.requested_by,  # None: SERS itself (nightly, command)
                     action=AccessLogEntry.Action.EXPORT,
-                    what=f"report job {job.pk}: {job.get_kind_display()}",
+                    what=what,
                     student_ids=student_ids,
                     role=job_selectors.report_job_role(job=job, access=access) if access else "",
                 )
@@ -364,20 +439,22 @@ def nightly_transcript_reports(*, today: datetime.date | None = None) -> list[in
     only new rows; when it is built, the college's registrars get an email with a link.
     """
     today = today or timezone.localdate()
-    college_ids = (
-        Enrollment.objects.filter(eligible_for_transcription_q())
-        .exclude(already_sent_q())
-        .order_by("section__articulation__college_id")
-        .values_list("section__articulation__college_id", flat=True)
-        .distinct()
-    )
+    with reporting_reads():  # a college the replica misses tonight is in tomorrow's
+        college_ids = list(
+            Enrollment.objects.filter(eligible_for_transcription_q())
+            .exclude(already_sent_q())
+            .order_by("section__articulation__college_id")
+            .values_list("section__articulation__college_id", flat=True)
+            .distinct()
+        )
     created = []
-    for college_id in list(college_ids):
+    for college_id in college_ids:
         with transaction.atomic():
             job, is_new = ReportJob.objects.get_or_create(
                 nightly_key=f"transcript:{college_id}:{today.isoformat()}",
                 defaults={
                     "kind": ReportJob.Kind.TRANSCRIPT_CREDIT,
+                    "origin": ReportJob.Origin.NIGHTLY,
                     "file_format": ReportJob.Format.XLSX,
                     "college_id": college_id,
                     "only_new": True,

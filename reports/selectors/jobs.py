@@ -62,14 +62,15 @@ def report_job_role(*, job: ReportJob, access: Access) -> str:
 
 
 def report_jobs_visible(*, access: Access) -> QuerySet[ReportJob]:
-    """Jobs a user may see: their own, and the nightly reports of their colleges."""
+    """Jobs a user may see: their own, and the reports SERS built by itself (nightly, or
+    by the transcript_report command) for their colleges."""
     if access.user_id is None:
         return ReportJob.objects.none()
     visible = Q(requested_by_id=access.user_id)
     if access.is_state:
-        visible |= Q(nightly_key__isnull=False)
+        visible |= Q(requested_by__isnull=True)
     elif access.registrar_college_ids:
-        visible |= Q(nightly_key__isnull=False, college_id__in=access.registrar_college_ids)
+        visible |= Q(requested_by__isnull=True, college_id__in=access.registrar_college_ids)
     return ReportJob.objects.filter(visible).select_related(
         "college", "academic_year", "requested_by"
     )
@@ -169,6 +170,9 @@ def report_job_description(job: ReportJob) -> str:
         parts.append(str(dict(Section.Term.choices).get(job.term, job.term)))
     if job.source_job_id:
         parts.append(str(_("the rows of report #%(id)s") % {"id": job.source_job_id}))
+    since = (job.parameters or {}).get("since")
+    if since:
+        parts.append(str(_("attained on or after %(day)s") % {"day": since}))
     if job.only_new:
         parts.append(str(_("only rows not sent before")))
     if job.marks_sent:

@@ -3,11 +3,13 @@
 import csv
 import datetime
 import io
-import xml.etree.ElementTree as ET
+import json
+import zipfile
 from decimal import Decimal
 
 import pytest
 from django.core.files.storage import default_storage
+from lxml import etree
 from openpyxl import load_workbook
 
 from articulations.models import Articulation
@@ -15,8 +17,9 @@ from enrollment.models import EnrollmentStatus as S
 from enrollment.models import Section
 from organisations.models import ConsortiumPolicy
 from reports.models import ReportJob, TranscriptReportRow
+from reports.pesc import PESC_NAMESPACE, SERS_NAMESPACE
 from reports.services import report_job_run
-from reports.transcript_credit import PESC_NAMESPACE, grade_equivalents
+from reports.transcript_credit import grade_equivalents
 from tests.factories import (
     AcademicYearFactory,
     ArticulationFactory,
@@ -31,7 +34,7 @@ from tests.world import advance, waive_fee
 
 pytestmark = pytest.mark.django_db
 
-NS = {"p": PESC_NAMESPACE}
+NS = {"s": SERS_NAMESPACE}
 
 
 def build(college: College, file_format="csv", **fields) -> ReportJob:
@@ -251,7 +254,7 @@ def test_text_that_looks_like_a_formula_stays_text(college):
         assert sheet["B2"].data_type == "s"
 
 
-def test_pesc_xml_parses_back(college, year):
+def test_pesc_batch_parses_back(college, year):
     articulation = ArticulationFactory(
         consortium=college.consortium,
         college=college.college,
@@ -268,42 +271,34 @@ def test_pesc_xml_parses_back(college, year):
     waive_fee(enrollment)
     other = college.eligible(legal_last_name="Zeller")
 
-    job = build(college, file_format="xml")
-    with default_storage.open(job.file, "rb") as handle:
-        root = ET.parse(handle).getroot()  # noqa: S314 - the file SERS just wrote
+    job = build(college, file_format="pesc")
+    with default_storage.open(job.file, "rb") as handle, zipfile.ZipFile(handle) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        documents = [etree.fromstring(archive.read(d["file"])) for d in manifest["documents"]]
 
-    assert root.tag == f"{{{PESC_NAMESPACE}}}CollegeTranscriptBatch"
+    assert job.file_name.endswith(".zip")
+    assert [d["sers_id"] for d in manifest["documents"]] == [student.sers_id, other.student.sers_id]
+    assert len(documents) == 2  # one per student
+    lin = documents[0]
+    assert lin.tag == f"{{{PESC_NAMESPACE}}}CollegeTranscript"
     assert (
-        root.findtext(
-            "p:TransmissionData/p:Destination/p:Organization/p:LocalOrganizationID", namespaces=NS
+        lin.findtext(
+            "TransmissionData/Destination/Organization/LocalOrganizationID/LocalOrganizationIDCode"
         )
         == college.college.code
     )
-    transcripts = root.findall("p:CollegeTranscript", NS)
-    assert len(transcripts) == 2  # one per student
-    lin = transcripts[0].find("p:Student", NS)
-    assert lin.findtext("p:Person/p:AgencyAssignedID", namespaces=NS) == student.sers_id
-    assert lin.findtext("p:Person/p:Name/p:LastName", namespaces=NS) == "Ortega"
-    assert lin.findtext("p:Person/p:Birth/p:BirthDate", namespaces=NS) == (
-        student.birth_date.isoformat()
-    )
-    courses = lin.findall("p:AcademicRecord/p:AcademicSession/p:Course", NS)
+    assert lin.findtext("Student/Person/AgencyAssignedID") == student.sers_id
+    assert lin.findtext("Student/Person/Name/LastName") == "Ortega"
+    assert lin.findtext("Student/Person/Birth/BirthDate") == student.birth_date.isoformat()
+    courses = lin.findall("Student/AcademicRecord/AcademicSession/Course")
     assert len(courses) == 3  # ACCT 101, ACCT 102 and CS 110
-    assert {c.findtext("p:CourseCreditBasis", namespaces=NS) for c in courses} == {
-        "HighSchoolDualCredit"
-    }
-    cs = next(
-        c for c in courses if c.findtext("p:CourseSubjectAbbreviation", namespaces=NS) == "CS"
-    )
-    assert cs.findtext("p:CourseAcademicGrade", namespaces=NS) == "B"
-    assert (
-        cs.findtext("p:UserDefinedExtensions/p:SERSCourse/p:GradeAsEntered", namespaces=NS) == "3.2"
-    )
-    assert cs.findtext("p:CourseCreditValue", namespaces=NS) == "5.0"
+    assert {c.findtext("CourseCreditBasis") for c in courses} == {"HighSchoolDualCredit"}
+    cs = next(c for c in courses if c.findtext("CourseSubjectAbbreviation") == "CS")
+    assert cs.findtext("CourseAcademicGrade") == "B"
+    assert cs.findtext("UserDefinedExtensions/s:Course/s:GradeAsEntered", namespaces=NS) == "3.2"
+    assert cs.findtext("CourseCreditValue") == "5.0"
     assert job.row_count == 3 + 2
-    other_student = transcripts[1].find("p:Student", NS)
-    assert other_student.findtext("p:Person/p:Name/p:LastName", namespaces=NS) == "Zeller"
-    assert other.pk
+    assert documents[1].findtext("Student/Person/Name/LastName") == "Zeller"
 
 
 def test_a_revised_agreement_reports_its_version(college, year):
