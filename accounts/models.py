@@ -87,6 +87,29 @@ class User(AbstractBaseUser, PermissionsMixin):
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
 
+    @property
+    def account_state(self) -> "AccountState":
+        return AccountState.of(self)
+
+
+class AccountState(models.TextChoices):
+    """The one vocabulary for the state of an account, wherever a page names it.
+
+    Invited: created by an invitation and not activated yet (no password chosen).
+    Deactivated: closed by staff (it had a password). Either way the account cannot sign
+    in, and a teacher's classes take no registrations.
+    """
+
+    ACTIVE = "active", _("Active")
+    INVITED = "invited", _("Invited, not yet active")
+    DEACTIVATED = "deactivated", _("Deactivated")
+
+    @classmethod
+    def of(cls, user) -> "AccountState":
+        if user.is_active:
+            return cls.ACTIVE
+        return cls.DEACTIVATED if user.has_usable_password() else cls.INVITED
+
 
 class Role(models.TextChoices):
     TEACHER = "teacher", _("Teacher")

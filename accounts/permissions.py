@@ -23,6 +23,9 @@ class Capability(StrEnum):
     # teachers
     MANAGE_ROSTER = "manage_roster"
     ENTER_GRADES = "enter_grades"
+    # teachers (their classes) and career specialists (their schools): class lists from
+    # the schools' student information systems (OneRoster imports)
+    IMPORT_SIS_ROSTERS = "import_sis_rosters"
     # staff who look at student records
     VIEW_ENROLLMENTS = "view_enrollments"
     LOOKUP_STUDENTS = "lookup_students"
@@ -49,9 +52,12 @@ class Capability(StrEnum):
 
 C = Capability
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
-    Role.TEACHER: frozenset({C.MANAGE_ROSTER, C.ENTER_GRADES, C.VIEW_ENROLLMENTS}),
+    Role.TEACHER: frozenset(
+        {C.MANAGE_ROSTER, C.ENTER_GRADES, C.VIEW_ENROLLMENTS, C.IMPORT_SIS_ROSTERS}
+    ),
     Role.CAREER_SPECIALIST: frozenset(
         {
+            C.IMPORT_SIS_ROSTERS,
             C.VIEW_ENROLLMENTS,
             C.LOOKUP_STUDENTS,
             C.HELP_STUDENT_ACCOUNTS,

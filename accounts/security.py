@@ -36,7 +36,7 @@ from django.core import checks
 from django.db import transaction
 from django.db.models import Sum
 from django.db.models.signals import post_save, pre_save
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -166,6 +166,11 @@ class NulByteMiddleware:
             or (request.method == "POST" and _holds_nul(request.POST))
         ):
             logger.info("request refused: NUL byte in the input")
+            if request.path.startswith("/api/"):  # the API answers in JSON (api/endpoints.py)
+                return JsonResponse(
+                    {"detail": _("The request holds a NUL character, which no field accepts.")},
+                    status=400,
+                )
             return render(request, "400.html", status=400)
         return self.get_response(request)
 

@@ -2,9 +2,10 @@
 
 The public search shows active agreements with their schools, courses, credits, cluster
 and college, and a filter form listing every district and school. Those change rarely
-(a consortium activates, edits or retires an agreement; an admin renames a school) and are
-read on every search, so the rendered results are kept in the cache (Redis in
-production) under a key that holds the *catalog version*. Any change to what the search
+(a consortium activates, edits or retires an agreement; an admin renames a school or
+changes a consortium's contact or settings) and are read on every search, so the
+rendered results are kept in the cache (Redis in production) under a key that holds the
+*catalog version*. Any change to what the search
 shows replaces the version, so every cached page is left behind at once: the receivers
 below see every write of the catalog's models, saves and deletes through the model
 signals and bulk writes through sers.bulk (the only way application code writes them in
@@ -20,7 +21,14 @@ import logging
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from organisations.models import AcademicYear, CareerCluster, College, District, HighSchool
+from organisations.models import (
+    AcademicYear,
+    CareerCluster,
+    College,
+    Consortium,
+    District,
+    HighSchool,
+)
 from sers import bulk, versions
 
 from .models import Articulation, CollegeCourse, HighSchoolCourse
@@ -87,6 +95,7 @@ def connect_signals() -> None:
         HighSchoolCourse,
         CollegeCourse,
         College,
+        Consortium,
         CareerCluster,
         District,
         HighSchool,

@@ -8,14 +8,16 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import AccountState, User
 from organisations.grades import GradeScale
 from organisations.models import AcademicYear, CareerCluster, College, Consortium, HighSchool
+from sers.text import TextBlockField, TextLineField
+from sers.uploads import SpreadsheetField
 
 from .importers import MAX_BYTES
 from .models import Articulation, CollegeCourse
 from .selectors import consortium_teachers
-from .terms import AgreementTerms
+from .terms import COMPETENCIES_MAX_LENGTH, AgreementTerms
 
 
 class FastSelect(forms.Select):
@@ -73,8 +75,13 @@ class CollegeCourseChoiceField(forms.ModelMultipleChoiceField):
 
 def teacher_label(obj: User) -> str:
     name = obj.get_full_name() or obj.email
-    if not obj.is_active:
-        return _("%(name)s (%(email)s), invited") % {"name": name, "email": obj.email}
+    state = obj.account_state
+    if state != AccountState.ACTIVE:
+        return _("%(name)s (%(email)s): %(state)s") % {
+            "name": name,
+            "email": obj.email,
+            "state": state.label,
+        }
     return f"{name} ({obj.email})"
 
 
@@ -97,7 +104,7 @@ class ArticulationForm(forms.Form):
         required=False,
         help_text=_("Leave blank to number it automatically."),
     )
-    high_school_course_title = forms.CharField(label=_("High-school course title"), max_length=200)
+    high_school_course_title = TextLineField(label=_("High-school course title"), max_length=200)
     local_code = forms.CharField(
         label=_("Local course code"),
         max_length=20,
@@ -128,8 +135,9 @@ class ArticulationForm(forms.Form):
     minimum_grade = forms.CharField(
         label=_("Minimum grade"), max_length=5, help_text=_("For example B, 3.0 or 85.")
     )
-    competencies = forms.CharField(
+    competencies = TextBlockField(
         label=_("Competencies"),
+        max_length=COMPETENCIES_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("One competency per line."),
@@ -233,7 +241,7 @@ class ArticulationForm(forms.Form):
 
 class StatusChangeForm(forms.Form):
     to_status = forms.ChoiceField(choices=Articulation.Status.choices, widget=forms.HiddenInput)
-    note = forms.CharField(
+    note = TextBlockField(
         label=_("Note"),
         required=False,
         max_length=2000,
@@ -284,7 +292,10 @@ class ImportForm(forms.Form):
     consortium = forms.ModelChoiceField(
         label=_("Consortium"), queryset=Consortium.objects.none(), empty_label=None
     )
-    file = forms.FileField(
+    # Checked as every upload is (sers.uploads): size, kind, encoding.
+    file = SpreadsheetField(
+        kinds=("csv", "xlsx"),
+        max_bytes=MAX_BYTES,
         label=_("File (.csv or .xlsx)"),
         help_text=_("One row per agreement version. At most 5 MB."),
     )
@@ -293,12 +304,3 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         if consortia is not None:
             self.fields["consortium"].queryset = consortia
-        self.fields["file"].widget.attrs["accept"] = ".csv,.xlsx"
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_BYTES:
-            raise forms.ValidationError(_("The file is larger than 5 MB."))
-        if not upload.name.lower().endswith((".csv", ".xlsx")):
-            raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
-        return upload

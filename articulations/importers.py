@@ -2,32 +2,52 @@
 
 One row is one version of one agreement, matched on its natural key
 (agreement_number, version). Lists inside a cell are separated by semicolons.
-Nothing here writes: `plan_import` checks every row and says what would change;
-`services.bulk_import.articulation_import` writes the plan in one transaction.
+The file is read by sers.uploads, the reader of every upload, each cell cleaned by its
+column's field (the limits of the agreement form). Nothing here writes: `plan_import`
+checks every row and says what would change; `services.bulk_import.articulation_import`
+writes the plan in one transaction.
 """
 
 import csv
 import io
 import re
 from dataclasses import dataclass, field, replace
-from zipfile import BadZipFile
 
+from django import forms
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from accounts.models import User
 from organisations.grades import GradeScale
-from sers.uploads import cell_text
+from organisations.models import College
+from sers.text import TextBlockField, TextLineField
+from sers.uploads import check_upload, read_table
 
-from .models import Articulation
-from .terms import AGREEMENT_NUMBER_RE, AgreementTerms, TermsContext, terms_validate
+from .models import Articulation, HighSchoolCourse
+from .terms import (
+    AGREEMENT_NUMBER_RE,
+    COMPETENCIES_MAX_LENGTH,
+    AgreementTerms,
+    TermsContext,
+    terms_validate,
+)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
+
+
+def _line(max_length: int) -> TextLineField:
+    return TextLineField(max_length=max_length, required=False)
+
+
+def _limit(model, name: str) -> TextLineField:
+    """A one-line column with the limit of the model field its value is stored in."""
+    return _line(model._meta.get_field(name).max_length)
 
 
 @dataclass(frozen=True)
@@ -36,6 +56,7 @@ class Column:
     required: bool
     help: str
     example: str
+    field: forms.Field  # cleans each cell: the limits and text rules of the form
 
 
 COLUMNS: list[Column] = [
@@ -44,55 +65,99 @@ COLUMNS: list[Column] = [
         True,
         gettext_lazy("The agreement's number, shared by all its versions."),
         "CC-2026-001",
+        _limit(Articulation, "agreement_number"),
     ),
     Column(
         "version",
         True,
         gettext_lazy("1 for a new agreement; the next number to revise an approved or active one."),
         "1",
+        _line(3),
     ),
-    Column("college_code", True, gettext_lazy("The college's code in SERS."), "COL1"),
-    Column("high_school_course", True, gettext_lazy("High-school course title."), "Accounting 1"),
-    Column("cip_code", True, gettext_lazy("Six-digit CIP code, xx.xxxx."), "52.0301"),
-    Column("local_code", False, gettext_lazy("The district's own course code."), "CTE-4410"),
+    Column(
+        "college_code",
+        True,
+        gettext_lazy("The college's code in SERS."),
+        "COL1",
+        _limit(College, "code"),
+    ),
+    Column(
+        "high_school_course",
+        True,
+        gettext_lazy("High-school course title."),
+        "Accounting 1",
+        _limit(HighSchoolCourse, "title"),
+    ),
+    Column(
+        "cip_code",
+        True,
+        gettext_lazy("Six-digit CIP code, xx.xxxx."),
+        "52.0301",
+        _limit(HighSchoolCourse, "cip_code"),
+    ),
+    Column(
+        "local_code",
+        False,
+        gettext_lazy("The district's own course code."),
+        "CTE-4410",
+        _limit(HighSchoolCourse, "local_code"),
+    ),
     Column(
         "high_schools",
         True,
         gettext_lazy("Building codes of the schools that teach it, separated by ;."),
         "HS00001; HS00002",
+        _line(2000),
     ),
     Column(
         "college_courses",
         True,
         gettext_lazy("College courses from the college's catalog, such as ACCT 101; ACCT 102."),
         "ACCT 101",
+        _line(2000),
     ),
-    Column("cluster", True, gettext_lazy("Career cluster code or name."), "Finance"),
-    Column("minimum_grade_scale", True, gettext_lazy("letter, points or percent."), "letter"),
-    Column("minimum_grade", True, gettext_lazy("For example B, 3.0 or 85."), "B"),
+    Column("cluster", True, gettext_lazy("Career cluster code or name."), "Finance", _line(200)),
+    Column(
+        "minimum_grade_scale",
+        True,
+        gettext_lazy("letter, points or percent."),
+        "letter",
+        _line(10),
+    ),
+    Column(
+        "minimum_grade",
+        True,
+        gettext_lazy("For example B, 3.0 or 85."),
+        "B",
+        _limit(Articulation, "minimum_grade"),
+    ),
     Column(
         "valid_years",
         True,
         gettext_lazy("School years it is valid for, separated by ;."),
         "2026-27",
+        _line(500),
     ),
     Column(
         "competencies",
         False,
         gettext_lazy("Competencies, separated by | or one per line."),
         "Post journal entries | Prepare a balance sheet",
+        TextBlockField(max_length=COMPETENCIES_MAX_LENGTH, required=False),
     ),
     Column(
         "teachers",
         False,
         gettext_lazy("Emails of qualified teachers who already have an account, separated by ;."),
         "",
+        _line(5000),
     ),
     Column(
         "renew_each_year",
         False,
         gettext_lazy("yes (the default) or no: include in the annual roll-over."),
         "yes",
+        _line(5),
     ),
 ]
 COLUMN_NAMES = [c.name for c in COLUMNS]
@@ -110,6 +175,7 @@ FIELD_COLUMNS = {
     "minimum_grade": "minimum_grade",
     "valid_years": "valid_years",
     "teachers": "teachers",
+    "competencies": "competencies",
 }
 YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0"}
@@ -120,94 +186,37 @@ COURSE_RE = re.compile(r"^([A-Za-z&]{2,8})\s*([0-9A-Za-z]{1,8})$")
 class RawRow:
     line: int
     values: dict[str, str]
+    bad: frozenset[str] = frozenset()  # columns whose cells were refused (already reported)
 
 
-def _read_csv(content: bytes) -> tuple[list[tuple[int, list[str]]], str | None]:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        return [], _("The file is not readable text. Save it as CSV UTF-8 and try again.")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    records = []
-    start = 1
+def parse_file(
+    *, filename: str, content: bytes
+) -> tuple[list[RawRow], list[tuple[int, str]], list[str]]:
+    """The file's rows with their line numbers and cleaned cells, every problem of the
+    file or of a cell as (line, message) (line 0: the file as a whole), and notices such
+    as the columns that were ignored."""
     try:
-        for record in reader:
-            records.append((start, record))
-            start = reader.line_num + 1
-    except csv.Error as error:
-        return [], _("Line %(line)s: the CSV is malformed (%(error)s).") % {
-            "line": reader.line_num,
-            "error": error,
-        }
-    return records, None
-
-
-def _read_xlsx(content: bytes) -> tuple[list[tuple[int, list[str]]], str | None]:
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (BadZipFile, OSError, KeyError, ValueError):
-        return [], _("The file is not a readable Excel workbook (.xlsx).")
-    try:
-        sheet = (
-            workbook["Agreements"]
-            if "Agreements" in workbook.sheetnames
-            else workbook.worksheets[0]
+        checked = check_upload(
+            SimpleUploadedFile(filename, content), kinds=("csv", "xlsx"), max_bytes=MAX_BYTES
         )
-        records = []
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            records.append((number, [cell_text(value) for value in row]))
-            if number > MAX_ROWS + 1:
-                break
-    finally:
-        workbook.close()
-    return records, None
-
-
-def parse_file(*, filename: str, content: bytes) -> tuple[list[RawRow], list[tuple[int, str]]]:
-    """The file's rows with their line numbers, and any problem with the file as a whole."""
-    name = filename.lower()
-    if len(content) > MAX_BYTES:
-        return [], [(0, _("The file is larger than 5 MB. Split it into smaller files."))]
-    if name.endswith(".csv"):
-        records, error = _read_csv(content)
-    elif name.endswith(".xlsx"):
-        records, error = _read_xlsx(content)
-    else:
-        return [], [(0, _("Upload a .csv or .xlsx file."))]
-    if error:
-        return [], [(0, error)]
-    records = [(line, cells) for line, cells in records if any(c.strip() for c in cells)]
-    if not records:
-        return [], [(0, _("The file is empty."))]
-    header_line, header = records[0]
-    names = [cell.strip().lower().replace(" ", "_") for cell in header]
-    problems: list[tuple[int, str]] = []
-    missing = [name for name in COLUMN_NAMES if name in REQUIRED and name not in names]
-    unknown = [name for name in names if name and name not in COLUMN_NAMES]
-    if missing:
-        problems.append(
-            (header_line, _("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)})
+        table = read_table(
+            checked,
+            fields={c.name: c.field for c in COLUMNS},
+            required=[[c.name for c in COLUMNS if c.required]],
+            max_rows=MAX_ROWS,
+            sheet="Agreements",
         )
-    if unknown:
-        problems.append(
-            (header_line, _("Unknown columns: %(columns)s.") % {"columns": ", ".join(unknown)})
+    except ValidationError as error:
+        return [], [(0, message) for message in error.messages], []
+    rows = [
+        RawRow(
+            row.line,
+            {name: row.get(name) for name in COLUMN_NAMES},
+            frozenset(p.name for p in row.problems),
         )
-    if problems:
-        return [], problems
-    if len(records) - 1 > MAX_ROWS:
-        return [], [(0, _("The file has more than %(max)s rows.") % {"max": MAX_ROWS})]
-    rows = []
-    for line, cells in records[1:]:
-        values = dict.fromkeys(COLUMN_NAMES, "")
-        for name, cell in zip(names, cells, strict=False):
-            if name:
-                values[name] = cell.strip()
-        rows.append(RawRow(line, values))
-    return rows, []
+        for row in table.rows
+    ]
+    return rows, [(p.line, str(p)) for p in table.problems], table.notices
 
 
 @dataclass
@@ -224,6 +233,7 @@ class ImportPlan:
     writes: list[ImportWrite] = field(default_factory=list)
     unchanged: list[int] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
 
 
 def _split(text: str) -> list[str]:
@@ -449,12 +459,19 @@ def plan_import(*, context: TermsContext, rows: list[RawRow]) -> ImportPlan:
                 _("%(number)s already exists; to change it, import its next version.")
                 % {"number": number}
             )
-        if problems:
+        # A refused cell is reported once, by the reader: not again as empty or unknown.
+        problems = [m for m in problems if m.split(":", 1)[0] not in row.bad]
+        if problems or row.bad:
             plan.problems += [(row.line, message) for message in problems]
             continue
         if current is not None:
             current_terms = AgreementTerms.of(current)
-            if not terms.local_code:
+            same_course = (terms.high_school_course_title, terms.cip_code) == (
+                current_terms.high_school_course_title,
+                current_terms.cip_code,
+            )
+            if not terms.local_code and same_course:
+                # An empty local code keeps the course's (never another course's).
                 terms = replace(terms, local_code=current_terms.local_code)
             if terms == current_terms:
                 plan.unchanged.append(row.line)
@@ -477,7 +494,41 @@ def plan_import(*, context: TermsContext, rows: list[RawRow]) -> ImportPlan:
                 )
                 continue
         plan.writes.append(ImportWrite(row.line, number, version, terms, current))
+    plan.notices = _courses_under_another_cip(context, plan.writes)
     return plan
+
+
+def _courses_under_another_cip(context: TermsContext, writes: list[ImportWrite]) -> list[str]:
+    """A high-school course is its title and CIP code together: a title the consortium
+    already has under another CIP code becomes a second course (the agreements of the
+    first keep theirs, CIP code unchanged). Say so, naming the line, as the form would show
+    both in the list."""
+    titles = {write.terms.high_school_course_title for write in writes}
+    existing: dict[str, set[str]] = {}
+    for title, cip_code in HighSchoolCourse.objects.filter(
+        consortium=context.consortium, title__in=titles
+    ).values_list("title", "cip_code"):
+        existing.setdefault(title, set()).add(cip_code)
+    notices = []
+    for write in writes:
+        title, cip_code = write.terms.high_school_course_title, write.terms.cip_code
+        others = sorted(existing.get(title, set()) - {cip_code})
+        if others and cip_code not in existing.get(title, set()):
+            notices.append(
+                _(
+                    "Line %(line)s: SERS has the course “%(title)s” with CIP code %(others)s; "
+                    "this line adds it as a separate course with CIP code %(cip)s. Those "
+                    "agreements keep their CIP code. If the code in the file is a mistake, "
+                    "correct it and import the file again."
+                )
+                % {
+                    "line": write.line,
+                    "title": title,
+                    "others": ", ".join(others),
+                    "cip": cip_code,
+                }
+            )
+    return notices
 
 
 def template_rows(*, context: TermsContext | None) -> list[list[str]]:

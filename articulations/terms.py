@@ -19,6 +19,7 @@ from .models import Articulation, CollegeCourse
 
 CIP_RE = re.compile(r"^([0-9]{2})\.?([0-9]{4})$")
 AGREEMENT_NUMBER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,19}$")
+COMPETENCIES_MAX_LENGTH = 5000  # the form's and the import's limit
 
 
 @dataclass(frozen=True)
@@ -175,11 +176,17 @@ def terms_validate(*, context: TermsContext, terms: AgreementTerms) -> Agreement
             )
             break
 
-    if errors:
-        raise ValidationError(errors)
     competencies = "\n".join(
         line.strip() for line in terms.competencies.splitlines() if line.strip()
     )
+    if len(competencies) > COMPETENCIES_MAX_LENGTH:
+        problem(
+            "competencies",
+            _("Keep the competencies to %(limit)s characters or fewer.")
+            % {"limit": COMPETENCIES_MAX_LENGTH},
+        )
+    if errors:
+        raise ValidationError(errors)
     return replace(
         terms,
         high_school_course_title=title,

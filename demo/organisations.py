@@ -206,6 +206,7 @@ def build_organisations(b: DemoBuild) -> None:
                     grade_scale=p.scale,
                     default_minimum_grade=p.minimum,
                     school_email_domains=domains,
+                    payment_url="",
                     updated_at=updated,
                 )
             )

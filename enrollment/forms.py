@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from articulations.forms import FastSelect
 from organisations.models import HighSchool
+from sers.text import TextBlockField, TextLineField
 
 from .models import Section, StudentProfile
 from .services.rosters import REMOVAL_REASONS
@@ -219,7 +220,9 @@ class RecoveryForm(forms.Form):
 
 class SchoolChoiceForm(forms.Form):
     # Every school with classes this year (~330 at state size): built in Python.
-    school = forms.TypedChoiceField(label=_("School"), coerce=int, widget=FastSelect)
+    school = forms.TypedChoiceField(
+        label=_("School"), coerce=int, widget=FastSelect(attrs={"class": "form-select"})
+    )
 
     def __init__(self, *args, groups: list[tuple[str, list[HighSchool]]], **kwargs):
         super().__init__(*args, **kwargs)
@@ -342,7 +345,7 @@ class ContactForm(forms.Form):
 
 
 class IdentityChangeForm(LegalIdentityFields):
-    reason = forms.CharField(
+    reason = TextBlockField(
         label=_("Why does it need to change?"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -396,6 +399,49 @@ class CsvUploadForm(forms.Form):
     )
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field; cleaned into a list."""
+
+    def __init__(self, *, max_files: int, **kwargs):
+        self.max_files = max_files
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data]
+        if len(files) > self.max_files:
+            raise forms.ValidationError(
+                _("Choose at most %(n)s files.") % {"n": self.max_files}, code="max_files"
+            )
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+class SisUploadForm(forms.Form):
+    """A high school's OneRoster export: its zip, or its CSV files."""
+
+    high_school = forms.ModelChoiceField(label=_("High school"), queryset=None)
+    files = MultipleFileField(
+        max_files=20,
+        label=_("The export: its zip file, or its CSV files"),
+        help_text=_(
+            "A OneRoster 1.2 CSV export from the school's student information system: the "
+            "zip, or manifest.csv, orgs.csv, academicSessions.csv, courses.csv, classes.csv, "
+            "users.csv and enrollments.csv chosen together."
+        ),
+        widget=MultipleFileInput(attrs={"accept": ".zip,application/zip,.csv,text/csv"}),
+    )
+
+    def __init__(self, *args, schools, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["high_school"].queryset = schools
+        if len(schools) == 1:
+            self.fields["high_school"].initial = schools[0].pk
+
+
 class PostedCreditsUploadForm(CsvUploadForm):
     posted_on = forms.DateField(
         label=_("Posting date"),
@@ -413,7 +459,7 @@ class FeeUploadForm(CsvUploadForm):
         help_text=_("For rows of the file without a status column."),
     )
     paid_on = forms.DateField(label=_("Payment date"), required=False, widget=DateInput())
-    receipt_number = forms.CharField(label=_("Receipt number"), max_length=60, required=False)
+    receipt_number = TextLineField(label=_("Receipt number"), max_length=60, required=False)
     waiver_reason = forms.ChoiceField(label=_("Waiver reason"), required=False, choices=())
 
     def __init__(self, *args, years, waiver_reasons: list[str], **kwargs):
@@ -436,9 +482,9 @@ class FeeRecordForm(forms.Form):
         label=_("Amount paid"), max_digits=7, decimal_places=2, min_value=0, required=False
     )
     paid_on = forms.DateField(label=_("Payment date"), required=False, widget=DateInput())
-    receipt_number = forms.CharField(label=_("Receipt number"), max_length=60, required=False)
+    receipt_number = TextLineField(label=_("Receipt number"), max_length=60, required=False)
     waiver_reason = forms.ChoiceField(label=_("Waiver reason"), required=False, choices=())
-    note = forms.CharField(
+    note = TextBlockField(
         label=_("Note"),
         max_length=500,
         required=False,
@@ -446,9 +492,20 @@ class FeeRecordForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
+    # Each choice's own follow-up fields, shown only while it is chosen (GOV.UK's
+    # conditional reveal, static/js/sers.js; without JavaScript every field shows).
+    REVEAL = {
+        "paid_amount": "status=paid",
+        "paid_on": "status=paid",
+        "receipt_number": "status=paid",
+        "waiver_reason": "status=waived",
+    }
+
     def __init__(self, *args, waiver_reasons: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["waiver_reason"].choices = [("", "—"), *((r, r) for r in waiver_reasons)]
+        for name, rule in self.REVEAL.items():
+            self.fields[name].widget.attrs["data-reveal-when"] = rule
 
 
 class StudentLookupForm(forms.Form):
@@ -477,7 +534,7 @@ class StudentLookupForm(forms.Form):
 
 class RegisterOnBehalfForm(forms.Form):
     section = forms.TypedChoiceField(label=_("Class"), coerce=int)
-    override_reason = forms.CharField(
+    override_reason = TextBlockField(
         label=_("Late registration: reason (consortium admins only)"),
         max_length=500,
         required=False,
@@ -504,7 +561,7 @@ class RegisterOnBehalfForm(forms.Form):
 
 class GradeOverrideForm(forms.Form):
     grade = forms.CharField(label=_("New grade"), max_length=5)
-    reason = forms.CharField(
+    reason = TextBlockField(
         label=_("Reason for the override"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -512,7 +569,7 @@ class GradeOverrideForm(forms.Form):
 
 
 class TranscribeForm(forms.Form):
-    college_student_id = forms.CharField(label=_("College student ID"), max_length=30)
+    college_student_id = TextLineField(label=_("College student ID"), max_length=30)
     transcribed_on = forms.DateField(label=_("Posting date"), widget=DateInput())
 
 
@@ -521,7 +578,7 @@ class PostingDateForm(forms.Form):
 
 
 class UndoTranscriptionForm(forms.Form):
-    reason = forms.CharField(
+    reason = TextBlockField(
         label=_("Why undo it?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
@@ -534,7 +591,7 @@ class SectionRequestForm(forms.Form):
     section_code = forms.CharField(
         label=_("Period or section"), max_length=20, initial="1", help_text=_("For example P3.")
     )
-    note = forms.CharField(
+    note = TextBlockField(
         label=_("Note to the consortium (optional)"),
         max_length=1000,
         required=False,
@@ -558,7 +615,7 @@ class SectionRequestDecisionForm(forms.Form):
         widget=forms.RadioSelect,
         choices=[("approve", _("Approve: create the class")), ("decline", _("Decline"))],
     )
-    note = forms.CharField(
+    note = TextBlockField(
         label=_("Note to the teacher"),
         max_length=1000,
         required=False,
@@ -571,7 +628,7 @@ class MergeForm(forms.Form):
     """Why two records are one student, and a decision for each conflict between them.
     Which record is kept is part of the page's address."""
 
-    reason = forms.CharField(
+    reason = TextBlockField(
         label=_("Why are these the same student?"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -1,22 +1,20 @@
 """CSV uploads from staff: a class roster with grades, fee payments, posted credits.
 
 Every upload is checked completely before anything changes, and applied in one
-transaction: all of it or none of it. Each bad line is named with its line number
-(the header is line 1). Rows are matched to students by SERS id, or by legal first
-name, last name and birth date; a row that matches no one or more than one person is
-listed, never guessed. Files may be UTF-8 (with or without a byte-order mark) or
-Windows-1252 (what spreadsheet programs on Windows save), comma-, semicolon- or
-tab-separated, up to MAX_UPLOAD_BYTES (checked by sers.uploads.check_upload).
+transaction: all of it or none of it. Every problem of every line is named with its line
+number (the header is line 1) and, for a cell, its column. Rows are matched to students
+by SERS id, or by legal first name, last name and birth date; a row that matches no one
+or more than one person is listed, never guessed. The file is read by sers.uploads (the
+reader of every upload: UTF-8 with or without a byte-order mark or Windows-1252;
+comma-, semicolon- or tab-separated; blank lines before the header; columns it does not
+use ignored, with a notice), up to MAX_UPLOAD_BYTES.
 
-The rows, what an upload reports, and matching a row to its student: upload_rows.py.
+The columns, what an upload reports, and matching a row to its student: upload_rows.py.
 """
 
-import csv
-import io
 import logging
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,21 +23,25 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import Access
-from sers.uploads import check_upload
+from sers.uploads import Table, check_upload, read_table
 
 from . import rules
-from .models import Enrollment, EnrollmentStatus, Fee, Section
+from .models import Enrollment, EnrollmentStatus, Fee, Section, StudentProfile
 from .rules import eligible_for_transcription_q, fee_settled_q
 from .selectors import consortium, registrar
 from .services import fees as fees_services
 from .services import grading, rosters, transcription
 from .upload_rows import (
+    FEE_FIELDS,
+    IDENTITY_COLUMNS,
+    IDENTITY_REQUIRED,
+    POSTED_CREDIT_FIELDS,
+    ROSTER_FIELDS,
     ImportResult,
     LineProblem,
     Row,
     StudentMatcher,
     duplicate_check,
-    parse_date,
 )
 
 logger = logging.getLogger(__name__)
@@ -97,73 +99,48 @@ HEADER_ALIASES: dict[str, str] = {
 }
 
 
-class UploadError(ValidationError):
-    """The file as a whole cannot be read (size, encoding, format, missing columns)."""
-
-
 # --- reading the file ---------------------------------------------------------------------------
 
 
-def read_rows(upload, *, required: list[set[str]]) -> list[Row]:
-    """The non-empty rows of an uploaded CSV or Excel file, with normalized column names.
+def read_rows(upload, *, fields: dict, required: list[set[str]]) -> tuple[Table, ImportResult]:
+    """The rows of an uploaded CSV or Excel file, each cell cleaned by its column's field
+    (each row keeps its cells' problems), and the upload's result, which starts with the
+    file's notices.
 
     `required` lists alternatives: each set is a group of columns that must all be
     there, and at least one group must be (e.g. SERS id, or names and birth date).
+    Raises UploadRefused (a ValidationError) when the file as a whole cannot be used.
     """
-    # Size, type, encoding (UTF-8 with or without BOM, Windows-1252) and "is it really
-    # what it says" are checked the same way for every upload in SERS.
     checked = check_upload(upload, kinds=("csv", "xlsx"), max_bytes=MAX_UPLOAD_BYTES)
-    lines = _xlsx_lines(checked) if checked.kind == "xlsx" else _csv_lines(checked.text)
-    try:
-        _number, header = next(lines)
-    except (StopIteration, csv.Error):
-        raise UploadError(_("The file has no header line.")) from None
-    columns = [HEADER_ALIASES.get(_column_key(name), _column_key(name)) for name in header]
-    if not any(all(c in columns for c in group) for group in required):
-        wanted = " " + _("or") + " "
-        raise UploadError(
-            _("The first line must name the columns: %(columns)s.")
-            % {"columns": wanted.join(", ".join(sorted(group)) for group in required)}
-        )
-    rows: list[Row] = []
-    for number, values in lines:
-        if not any(v.strip() for v in values):
-            continue
-        if len(rows) >= MAX_ROWS:
-            raise UploadError(
-                _("The file has more than %(n)s rows. Split it into smaller files.")
-                % {"n": MAX_ROWS}
-            )
-        rows.append(Row(number, dict(zip(columns, values, strict=False))))
-    if not rows:
-        raise UploadError(_("The file has a header but no rows."))
-    return rows
+    table = read_table(
+        checked, fields=fields, required=required, aliases=HEADER_ALIASES, max_rows=MAX_ROWS
+    )
+    result = ImportResult(rows=len(table.rows), notices=table.notices)
+    return table, result
 
 
-def _csv_lines(text: str):
-    """(line number, values) for each CSV record; the delimiter is sniffed."""
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096].splitlines()[0], delimiters=",;\t")
-    except (csv.Error, IndexError):
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    try:
-        for values in reader:
-            yield reader.line_num, values
-    except csv.Error as error:
-        raise UploadError(
-            _("Line %(line)s cannot be read as CSV: %(error)s")
-            % {"line": reader.line_num, "error": error}
-        ) from None
+def _cell_problems(row: Row) -> list[LineProblem]:
+    return [LineProblem(row.line, str(problem)) for problem in row.problems]
 
 
-def _xlsx_lines(checked):
-    """(row number, values) for each row of the workbook's first sheet."""
-    yield from enumerate(checked.xlsx_rows(), start=1)
+def _match(matcher: StudentMatcher, row: Row, unmatched_hint: str):
+    """The row's student, a LineProblem, or None when the identity cells were refused (the
+    cells' own problems say why)."""
+    if not row.ok(*IDENTITY_COLUMNS):
+        return None
+    match = matcher.match(row)
+    if isinstance(match, LineProblem) and match.code == "unmatched":
+        match.message += " " + unmatched_hint
+    return match
 
 
-def _column_key(name: str) -> str:
-    return "_".join(re.sub(r"[^0-9a-z]+", " ", name.strip().lower().lstrip("\ufeff")).split())
+def _sers_ids(table: Table) -> set[str]:
+    return {re.sub(r"\D", "", r.get("sers_id")) for r in table.rows if r.get("sers_id")}
+
+
+def _finish(result: ImportResult) -> ImportResult:
+    result.problems.sort(key=lambda problem: problem.line)
+    return result
 
 
 # --- a teacher's roster and grades --------------------------------------------------------------
@@ -173,8 +150,7 @@ def roster_import(*, actor, section: Section, upload, today: date | None = None)
     """A class list from the school's student information system: students on it who are
     registered get confirmed; a grade in the row is entered too. Students must already be
     registered in SERS for the class (a row for anyone else is a problem, not a guess)."""
-    rows = read_rows(upload, required=[{"sers_id"}, {"first_name", "last_name", "birth_date"}])
-    result = ImportResult(rows=len(rows))
+    table, result = read_rows(upload, fields=ROSTER_FIELDS, required=IDENTITY_REQUIRED)
     enrollments = (
         Enrollment.objects.filter(section=section)
         .exclude(status__in=(S.WITHDRAWN, S.REMOVED))
@@ -182,39 +158,46 @@ def roster_import(*, actor, section: Section, upload, today: date | None = None)
     )
     by_student = {e.student_id: e for e in enrollments}
     matcher = StudentMatcher([e.student for e in by_student.values()])
-    matcher.load_merged({re.sub(r"\D", "", r.get("sers_id")) for r in rows if r.get("sers_id")})
+    matcher.load_merged(_sers_ids(table))
     confirm: list[int] = []
     grades: dict[int, str] = {}
     seen: dict[int, int] = {}
-    for row in rows:
-        match = matcher.match(row)
+    for row in table.rows:
+        problems = _cell_problems(row)
+        match = _match(
+            matcher,
+            row,
+            _("They must register for this class in SERS first, or remove the line."),
+        )
         if isinstance(match, LineProblem):
-            if match.code == "unmatched":
-                match.message += " " + _(
-                    "They must register for this class in SERS first, or remove the line."
-                )
-            result.problems.append(match)
-            continue
-        if duplicate_check(seen, match.pk, row, result):
-            continue
-        enrollment = by_student[match.pk]
+            problems.append(match)
         raw = row.get("grade")
+        grade = None
         if raw:
             checked = grading.grade_check(articulation=section.articulation, raw=raw)
             if checked.error:
-                result.problems.append(LineProblem(row.line, checked.error))
-                continue
-            if enrollment.status not in rules.GRADABLE_STATUSES:
-                result.problems.append(
-                    LineProblem(
-                        row.line,
-                        _("%(sers)s is %(status)s: the grade cannot change here.")
-                        % {"sers": match.sers_id, "status": S(enrollment.status).label.lower()},
-                    )
+                problems.append(LineProblem(row.line, checked.error))
+            grade = checked.grade
+        enrollment = None
+        if isinstance(match, StudentProfile):
+            if duplicate_check(seen, match.pk, row, result):
+                match = None
+            else:
+                enrollment = by_student[match.pk]
+        if enrollment is not None and raw and enrollment.status not in rules.GRADABLE_STATUSES:
+            problems.append(
+                LineProblem(
+                    row.line,
+                    _("%(sers)s is %(status)s: the grade cannot change here.")
+                    % {"sers": match.sers_id, "status": S(enrollment.status).label.lower()},
                 )
-                continue
-            if not (enrollment.status == S.GRADED and enrollment.grade == checked.grade):
-                grades[enrollment.pk] = checked.grade
+            )
+        result.problems += problems
+        if problems or enrollment is None:
+            continue
+        if raw:
+            if not (enrollment.status == S.GRADED and enrollment.grade == grade):
+                grades[enrollment.pk] = grade
         elif enrollment.status == S.REGISTERED:
             confirm.append(enrollment.pk)
         else:
@@ -226,7 +209,7 @@ def roster_import(*, actor, section: Section, upload, today: date | None = None)
                 )
             )
     if result.problems:
-        return result
+        return _finish(result)
     with transaction.atomic():
         if confirm:
             rosters.roster_confirm(actor=actor, section_id=section.pk, enrollment_ids=confirm)
@@ -253,9 +236,8 @@ def fee_import(
     today: date | None = None,
 ) -> ImportResult:
     """Payments or waivers for many students of a school year (CSV of SERS ids, with
-    optional status, amount, paid_on, receipt_number and waiver_reason columns)."""
-    rows = read_rows(upload, required=[{"sers_id"}, {"first_name", "last_name", "birth_date"}])
-    result = ImportResult(rows=len(rows))
+    optional status, amount, paid_on, receipt_number, waiver_reason and note columns)."""
+    table, result = read_rows(upload, fields=FEE_FIELDS, required=IDENTITY_REQUIRED)
     fees = list(
         consortium.consortium_fees(access=access)
         .filter(academic_year=academic_year)
@@ -265,50 +247,45 @@ def fee_import(
     for fee in fees:
         by_student.setdefault(fee.student_id, []).append(fee)
     matcher = StudentMatcher([fees_of[0].student for fees_of in by_student.values()])
-    matcher.load_merged({re.sub(r"\D", "", r.get("sers_id")) for r in rows if r.get("sers_id")})
+    matcher.load_merged(_sers_ids(table))
     planned: list[tuple[Row, dict]] = []
     seen: dict[int, int] = {}
-    for row in rows:
-        match = matcher.match(row)
+    for row in table.rows:
+        problems = _cell_problems(row)
+        match = _match(matcher, row, _("(No fee of this school year in your consortium.)"))
+        student_fees: list[Fee] = []
         if isinstance(match, LineProblem):
-            if match.code == "unmatched":
-                match.message += " " + _("(No fee of this school year in your consortium.)")
-            result.problems.append(match)
-            continue
-        if duplicate_check(seen, match.pk, row, result):
-            continue
-        student_fees = by_student[match.pk]
-        if len(student_fees) > 1:
-            result.problems.append(
+            problems.append(match)
+        elif match is not None and not duplicate_check(seen, match.pk, row, result):
+            student_fees = by_student[match.pk]
+            if len(student_fees) > 1:
+                problems.append(
+                    LineProblem(
+                        row.line,
+                        _("%(sers)s has fees with several consortia: record this one on its page.")
+                        % {"sers": match.sers_id},
+                    )
+                )
+        status = (row.get("status") or default_status).lower()
+        values = {"status": status, "note": row.get("note")}
+        if status == Fee.Status.PAID:
+            values["paid_amount"] = row.values.get("paid_amount")
+            values["paid_on"] = row.values.get("paid_on") or default_paid_on
+            values["receipt_number"] = row.get("receipt_number") or default_receipt_number
+        elif status == Fee.Status.WAIVED:
+            values["waiver_reason"] = row.get("waiver_reason") or default_waiver_reason
+        elif row.ok("status"):
+            problems.append(
                 LineProblem(
-                    row.line,
-                    _("%(sers)s has fees with several consortia: record this one on its page.")
-                    % {"sers": match.sers_id},
+                    row.line, _("Status must be paid or waived, not “%(s)s”.") % {"s": status}
                 )
             )
+        result.problems += problems
+        if problems or len(student_fees) != 1:
             continue
-        status = (row.get("status") or default_status).lower()
-        values = {"fee_id": student_fees[0].pk, "status": status}
-        try:
-            if status == Fee.Status.PAID:
-                raw_amount = row.get("paid_amount").lstrip("$")
-                values["paid_amount"] = Decimal(raw_amount) if raw_amount else None
-                raw_date = row.get("paid_on")
-                values["paid_on"] = parse_date(raw_date) if raw_date else default_paid_on
-                values["receipt_number"] = row.get("receipt_number") or default_receipt_number
-            elif status == Fee.Status.WAIVED:
-                values["waiver_reason"] = row.get("waiver_reason") or default_waiver_reason
-            else:
-                raise ValueError(_("Status must be paid or waived, not “%(s)s”.") % {"s": status})
-        except (InvalidOperation, ValueError) as error:
-            message = (
-                str(error) if isinstance(error, ValueError) else _("The amount is not a number.")
-            )
-            result.problems.append(LineProblem(row.line, message))
-            continue
-        planned.append((row, values))
+        planned.append((row, {"fee_id": student_fees[0].pk, **values}))
     if result.problems:
-        return result
+        return _finish(result)
     # The fee service's own rules decide each row; any refusal undoes the whole file.
     with transaction.atomic():
         for row, values in planned:
@@ -350,8 +327,9 @@ def posted_credits_import(
     college course code, college student id and, optionally, the posting date. Matched
     rows are marked transcribed; credits already transcribed are skipped."""
 
-    rows = read_rows(
+    table, result = read_rows(
         upload,
+        fields=POSTED_CREDIT_FIELDS,
         required=[
             {"sers_id", "course", "college_student_id"},
             {"first_name", "last_name", "birth_date", "course", "college_student_id"},
@@ -360,7 +338,6 @@ def posted_credits_import(
         ],
     )
     today = today or timezone.localdate()
-    result = ImportResult(rows=len(rows))
     enrollments = list(
         registrar.registrar_enrollments(access=access)
         .filter(status__in=(S.ATTAINED, S.TRANSCRIBED))
@@ -375,24 +352,31 @@ def posted_credits_import(
     for enrollment in enrollments:
         by_student.setdefault(enrollment.student_id, []).append(enrollment)
     matcher = StudentMatcher([items[0].student for items in by_student.values()])
-    matcher.load_merged({re.sub(r"\D", "", r.get("sers_id")) for r in rows if r.get("sers_id")})
+    matcher.load_merged(_sers_ids(table))
     planned: dict[date, dict[int, str]] = {}
     seen: dict[int, int] = {}
-    for row in rows:
-        match = matcher.match(row)
+    for row in table.rows:
+        problems = _cell_problems(row)
+        match = _match(matcher, row, _("(No attained credit at your college.)"))
         if isinstance(match, LineProblem):
-            if match.code == "unmatched":
-                match.message += " " + _("(No attained credit at your college.)")
-            result.problems.append(match)
-            continue
-        course = _course_key(
-            row.get("course") or f"{row.get('course_prefix')} {row.get('course_number')}"
-        )
+            problems.append(match)
+        course_name = row.get("course") or f"{row.get('course_prefix')} {row.get('course_number')}"
+        course = _course_key(course_name)
         college_student_id = row.get("college_student_id")
-        if not course or not college_student_id:
-            result.problems.append(
+        columns_ok = row.ok("course", "course_prefix", "course_number", "college_student_id")
+        if columns_ok and (not course or not college_student_id):
+            problems.append(
                 LineProblem(row.line, _("Give the college course and the college student id."))
             )
+        posted_on = row.values.get("posted_on") or default_posted_on
+        if row.ok("posted_on") and posted_on is None:
+            problems.append(
+                LineProblem(row.line, _("Give the posting date (in the file or on the form)."))
+            )
+        elif posted_on is not None and posted_on > today:
+            problems.append(LineProblem(row.line, _("The posting date cannot be in the future.")))
+        if problems or not isinstance(match, StudentProfile):
+            result.problems += problems
             continue
         candidates = [
             e
@@ -405,7 +389,7 @@ def posted_credits_import(
                 LineProblem(
                     row.line,
                     _("%(sers)s has no attained credit for %(course)s at your college.")
-                    % {"sers": match.sers_id, "course": row.get("course")},
+                    % {"sers": match.sers_id, "course": course_name},
                 )
             )
             continue
@@ -414,7 +398,7 @@ def posted_credits_import(
                 LineProblem(
                     row.line,
                     _("%(sers)s %(course)s: already transcribed.")
-                    % {"sers": match.sers_id, "course": row.get("course")},
+                    % {"sers": match.sers_id, "course": course_name},
                 )
             )
             continue
@@ -428,7 +412,7 @@ def posted_credits_import(
                     )
                     % {
                         "sers": match.sers_id,
-                        "course": row.get("course"),
+                        "course": course_name,
                         "years": ", ".join(e.section.academic_year.code for e in open_),
                     },
                 )
@@ -445,31 +429,15 @@ def posted_credits_import(
                     _("%(sers)s %(course)s is not ready: %(reasons)s.")
                     % {
                         "sers": match.sers_id,
-                        "course": row.get("course"),
+                        "course": course_name,
                         "reasons": ", ".join(reasons).lower(),
                     },
                 )
             )
             continue
-        raw_date = row.get("posted_on")
-        try:
-            posted_on = parse_date(raw_date) if raw_date else default_posted_on
-        except ValueError as error:
-            result.problems.append(LineProblem(row.line, str(error)))
-            continue
-        if posted_on is None:
-            result.problems.append(
-                LineProblem(row.line, _("Give the posting date (in the file or on the form)."))
-            )
-            continue
-        if posted_on > today:
-            result.problems.append(
-                LineProblem(row.line, _("The posting date cannot be in the future."))
-            )
-            continue
         planned.setdefault(posted_on, {})[enrollment.pk] = college_student_id
     if result.problems:
-        return result
+        return _finish(result)
     with transaction.atomic():
         for posted_on, items in sorted(planned.items()):
             result.applied += transcription.enrollments_transcribe(

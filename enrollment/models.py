@@ -1,13 +1,15 @@
 """Students, classes (sections), enrollments with their status history, and fees.
 
-Over 600 lines on purpose: Django looks for an app's models in models.py, and these ten
-models are one web of foreign keys (a student's enrollments in classes, their fees, and
-the history, review and merge rows about them) that is read and migrated as a whole.
+Over 600 lines on purpose: Django looks for an app's models in models.py, and these
+models are one web of foreign keys (a student's enrollments in classes, their fees, the
+history, review and merge rows about them, and the schools' own class lists compared with
+the classes) that is read and migrated as a whole.
 """
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from articulations.models import Articulation
@@ -368,17 +370,68 @@ class MatchKind(models.TextChoices):
     PHONE = "phone", _("Same phone number and last name")
 
 
+class MatchReason(models.TextChoices):
+    """One piece of evidence for (or against) two records being one student, as staff see
+    it in the duplicate queue (enrollment.identity, enrollment.linkage)."""
+
+    NAMES_SWAPPED = "names_swapped", _("given and family names in the other order")
+    GIVEN_SAME = "given_same", _("same given name")
+    GIVEN_NICKNAME = "given_nickname", _("one given name is a nickname of the other")
+    GIVEN_SPELLING = "given_spelling", _("given name spelled or transliterated another way")
+    GIVEN_SOUNDS = "given_sounds", _("given names sound the same")
+    GIVEN_TYPO = "given_typo", _("given names one typing slip apart")
+    GIVEN_MIDDLE = (
+        "given_middle",
+        _("one record goes by another of the given names (such as the middle name)"),
+    )
+    FAMILY_SAME = "family_same", _("same family name")
+    FAMILY_COMPOUND = "family_compound", _("one family name is part of the other")
+    FAMILY_SPELLING = "family_spelling", _("family name spelled another way")
+    FAMILY_SOUNDS = "family_sounds", _("family names sound the same")
+    FAMILY_TYPO = "family_typo", _("family names one typing slip apart")
+    MIDDLE_SAME = "middle_same", _("same middle name")
+    BIRTH_DATE_SAME = "birth_date_same", _("same birth date")
+    BIRTH_DATE_SWAPPED = "birth_date_swapped", _("birth date with day and month swapped")
+    BIRTH_DATE_TYPO = "birth_date_typo", _("birth dates one digit apart")
+    EMAIL_NAME = "email_name", _("same name in the personal email, at another address")
+    PHONE_SAME = "phone_same", _("same phone number")
+    SCHOOL_SAME = "school_same", _("same high school")
+    # Evidence of two different people.
+    GIVEN_OTHER_GENDER = (
+        "given_other_gender",
+        _("given names are a name and its other-gender form (as Daniel and Danielle)"),
+    )
+    GIVEN_DIFFERENT = "given_different", _("different given names")
+    FAMILY_DIFFERENT = "family_different", _("different family names")
+    MIDDLE_DIFFERENT = "middle_different", _("different middle names")
+    BIRTH_DATE_DIFFERENT = "birth_date_different", _("different birth dates")
+
+
+MATCH_REASONS_AGAINST = frozenset(
+    {
+        MatchReason.GIVEN_OTHER_GENDER,
+        MatchReason.GIVEN_DIFFERENT,
+        MatchReason.FAMILY_DIFFERENT,
+        MatchReason.MIDDLE_DIFFERENT,
+        MatchReason.BIRTH_DATE_DIFFERENT,
+    }
+)
+
+
 class PossibleDuplicate(models.Model):
     """Two student records that may be one person, let through for staff to review.
 
     Written when a sign-up (or a legal-name correction) resembles an existing student
-    closely enough to ask, but the student said they are a different person.
+    closely enough to ask, but the student said they are a different person; and by the
+    statewide duplicate check (enrollment.linkage), nightly and on demand. `reasons` are
+    MatchReason values, `score` the weight of the evidence (higher: likelier one person).
     """
 
     class Source(models.TextChoices):
         SIGN_UP = "sign_up", _("Sign-up")
         IDENTITY_CHANGE = "identity_change", _("Legal name or birth date correction")
         STAFF_CHECK = "staff_check", _("Duplicate check by consortium staff")
+        STATEWIDE = "statewide", _("Statewide duplicate check")
 
     class Status(models.TextChoices):
         OPEN = "open", _("To review")
@@ -390,6 +443,8 @@ class PossibleDuplicate(models.Model):
     )
     existing_student = models.ForeignKey(StudentProfile, on_delete=models.PROTECT, related_name="+")
     match_kind = models.CharField(max_length=10, choices=MatchKind.choices)
+    reasons = models.JSONField(default=list, blank=True)
+    score = models.FloatField(null=True, blank=True)
     source = models.CharField(max_length=20, choices=Source.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -421,6 +476,24 @@ class PossibleDuplicate(models.Model):
 
     def __str__(self) -> str:
         return f"Possible duplicate {self.student_id} ~ {self.existing_student_id}"
+
+    def _reason_labels(self, *, against: bool) -> list[str]:
+        labels = dict(MatchReason.choices)
+        return [
+            str(labels[code])
+            for code in self.reasons or []
+            if code in labels and (code in MATCH_REASONS_AGAINST) == against
+        ]
+
+    @property
+    def reasons_for(self) -> list[str]:
+        """What speaks for one person, in words."""
+        return self._reason_labels(against=False)
+
+    @property
+    def reasons_against(self) -> list[str]:
+        """What speaks for two people, in words."""
+        return self._reason_labels(against=True)
 
 
 class IdentityChange(models.Model):
@@ -625,3 +698,171 @@ class StudentMerge(models.Model):
 
     def __str__(self) -> str:
         return f"Merge {self.merged_id} → {self.survivor_id}"
+
+
+# --- class lists from the schools' student information systems (OneRoster imports) --------
+# A school's export (enrollment.oneroster reads it; enrollment.services.oneroster writes
+# it) becomes one SisImport with the school's classes, the students in them and who is in
+# which class, as the SIS gives them. Only the current import of each school (and of each
+# teacher who uploads their own classes) is kept; the rows of an import are written
+# before it becomes current and never changed after. SisClassMapping remembers which SERS
+# class an SIS class is, from one import to the next. Nobody is registered from these:
+# the teacher's roster compares them with the students who registered.
+
+
+class SisImport(models.Model):
+    """One upload of a school's class lists: who uploaded it, when, and what it held."""
+
+    high_school = models.ForeignKey(
+        HighSchool, on_delete=models.PROTECT, related_name="sis_imports"
+    )
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("A teacher's own upload: it shows on their classes only."),
+    )
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    imported_at = models.DateTimeField(default=timezone.now)
+    source_system = models.CharField(max_length=100, blank=True)
+    is_current = models.BooleanField(default=True)
+    classes_count = models.PositiveIntegerField(default=0)
+    students_count = models.PositiveIntegerField(default=0)
+    enrollments_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["high_school"],
+                condition=Q(is_current=True, teacher__isnull=True),
+                name="sis_import_one_current_per_school",
+            ),
+            models.UniqueConstraint(
+                fields=["high_school", "teacher"],
+                condition=Q(is_current=True, teacher__isnull=False),
+                name="sis_import_one_current_per_teacher",
+            ),
+        ]
+        indexes = [models.Index(fields=["high_school", "-imported_at"], name="sis_import_school")]
+
+    def __str__(self) -> str:
+        return f"SIS import {self.pk} ({self.high_school_id})"
+
+
+class SisClass(models.Model):
+    """A class of an import, as the SIS describes it (course, code, period, term, teachers)."""
+
+    sis_import = models.ForeignKey(SisImport, on_delete=models.CASCADE, related_name="classes")
+    sourced_id = models.CharField(max_length=255)
+    title = models.CharField(max_length=255)
+    class_code = models.CharField(max_length=100, blank=True)
+    course_title = models.CharField(max_length=255, blank=True)
+    course_code = models.CharField(max_length=100, blank=True)
+    periods = models.CharField(max_length=100, blank=True)
+    location = models.CharField(max_length=100, blank=True)
+    terms = models.CharField(max_length=255, blank=True, help_text=_("The terms' titles."))
+    term_types = models.CharField(max_length=100, blank=True)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    teachers = models.CharField(
+        max_length=255, blank=True, help_text=_("Names, as the SIS gives them.")
+    )
+    teacher_emails = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["title", "sourced_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sis_import", "sourced_id"], name="sis_class_unique"),
+            models.CheckConstraint(condition=~Q(sourced_id=""), name="sis_class_has_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SisStudent(models.Model):
+    """A student of an import, named as the SIS names them. Not a SERS student record."""
+
+    sis_import = models.ForeignKey(SisImport, on_delete=models.CASCADE, related_name="students")
+    sourced_id = models.CharField(max_length=255)
+    identifier = models.CharField(
+        max_length=100, blank=True, help_text=_("The school's student number.")
+    )
+    given_name = models.CharField(max_length=150)
+    middle_name = models.CharField(max_length=150, blank=True)
+    family_name = models.CharField(max_length=150)
+    preferred_given_name = models.CharField(max_length=150, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name", "sourced_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sis_import", "sourced_id"], name="sis_student_unique"),
+            models.CheckConstraint(
+                condition=~Q(given_name="") & ~Q(family_name=""), name="sis_student_has_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"SIS student {self.pk}"
+
+
+class SisEnrollment(models.Model):
+    """A student in a class, in an import. Deleted only with its import's rows, first and
+    in one statement (enrollment.services.oneroster): DO_NOTHING lets the database's
+    foreign keys guard the order, and the classes and students go in one statement each."""
+
+    sis_class = models.ForeignKey(SisClass, on_delete=models.DO_NOTHING, related_name="enrollments")
+    sis_student = models.ForeignKey(
+        SisStudent, on_delete=models.DO_NOTHING, related_name="enrollments"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sis_class", "sis_student"], name="sis_enrollment_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"SIS enrollment {self.pk}"
+
+
+class SisClassMapping(models.Model):
+    """Which SERS class an SIS class of a school is, as staff or the teacher confirmed it
+    (no class: it is not a dual-credit class, skipped). Kept across imports: an SIS keeps
+    a class's sourcedId from one export to the next."""
+
+    high_school = models.ForeignKey(HighSchool, on_delete=models.CASCADE, related_name="+")
+    class_sourced_id = models.CharField(max_length=255)
+    section = models.ForeignKey(
+        Section, null=True, blank=True, on_delete=models.CASCADE, related_name="sis_mappings"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["high_school", "class_sourced_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["high_school", "class_sourced_id"], name="sis_class_mapping_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(class_sourced_id=""), name="sis_class_mapping_has_id"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["section"], condition=Q(section__isnull=False), name="sis_mapping_section"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.class_sourced_id} → {self.section_id or '-'}"

@@ -9,7 +9,8 @@ under a key that holds the *versions* of everything it shows:
 
 - ``student:<id>``   the student's record: enrollments, grades, fees, identity
 - ``user:<id>``      the account: email confirmed, name, active
-- ``section:<id>``   a class's enrollments and the class itself
+- ``section:<id>``   a class's enrollments, the class itself and the school's class list
+                     (SIS) mapped to it
 - ``college:<id>``   the college's transcription queue: enrollments in its classes, and
                      their students' fees, identity and confirmed email
 - ``offers``         classes, teachers, consortium policies (what the class list offers)
@@ -58,7 +59,15 @@ from articulations.models import Articulation
 from organisations.models import ConsortiumPolicy
 from sers import bulk, metrics, versions
 
-from .models import Enrollment, Fee, IdentityChange, Section, StudentProfile
+from .models import (
+    Enrollment,
+    Fee,
+    IdentityChange,
+    Section,
+    SisClassMapping,
+    SisImport,
+    StudentProfile,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -252,8 +261,8 @@ def student_page(
 def roster_page(
     request, *, section_id: int, build: Callable[[], tuple[str, dict]]
 ) -> tuple[SafeString, dict]:
-    """A teacher's class roster: the class and its enrollments, the teacher's account,
-    and the course and school names in its header."""
+    """A teacher's class roster: the class and its enrollments, the school's class list
+    mapped to it, the teacher's account, and the course and school names in its header."""
     return _cached_content(
         request,
         page="roster",
@@ -307,6 +316,20 @@ def _renew_offers() -> None:
     content_changed([OFFERS])
 
 
+def _renew_school_lists(high_school_ids: set[int]) -> None:
+    """A school's class lists (a new import, or one no longer current): the rosters of the
+    classes mapped to its SIS classes."""
+    section_ids = SisClassMapping.objects.filter(
+        high_school_id__in=high_school_ids, section__isnull=False
+    ).values_list("section_id", flat=True)
+    content_changed(map(section_scope, set(section_ids)))
+
+
+def _renew_mapped_sections(section_ids: set[int]) -> None:
+    """An SIS class mapped to a class, or to another: both classes' rosters."""
+    content_changed(map(section_scope, section_ids))
+
+
 # Saves of these fields alone change nothing a cached page shows but the account's own
 # scope (sign-in time, password) or only the student's own pages (email confirmed).
 _ACCOUNT_ONLY_FIELDS = frozenset({"last_login", "password", "email", "email_verified_at"})
@@ -327,8 +350,21 @@ def _renew_users(user_ids: set[int], *, created: bool, fields: frozenset[str] | 
 
 
 # The models the cached pages show. (History rows, EnrollmentStatusChange and FeeChange,
-# are only written together with their enrollment or fee, which renews the same pages.)
-WATCHED = (Enrollment, Fee, IdentityChange, StudentProfile, Section, ConsortiumPolicy, User)
+# are only written together with their enrollment or fee, which renews the same pages.
+# The rows of a school's class list, SisClass, SisStudent and SisEnrollment, are written
+# before their SisImport becomes current and never changed after, and a roster shows
+# only a current import's: SisImport's writes renew the rosters they show on.)
+WATCHED = (
+    Enrollment,
+    Fee,
+    IdentityChange,
+    StudentProfile,
+    Section,
+    ConsortiumPolicy,
+    User,
+    SisImport,
+    SisClassMapping,
+)
 
 
 def _values(queryset, rows, values: dict, *names: str) -> list[set]:
@@ -367,6 +403,10 @@ def _renew(sender, *, queryset, rows, values: dict, created: bool, fields) -> No
         _renew_offers()
     elif sender is User:
         _renew_users(*_values(queryset, rows, values, "pk"), created=created, fields=fields)
+    elif sender is SisImport:
+        _renew_school_lists(*_values(queryset, rows, values, "high_school_id"))
+    elif sender is SisClassMapping:
+        _renew_mapped_sections(*_values(queryset, rows, values, "section_id"))
 
 
 def _saved(sender, instance, created=False, update_fields=None, **kwargs) -> None:

@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import AccountState
 from articulations.models import Articulation
 from organisations.models import AcademicYear, ConsortiumPolicy
 from organisations.selectors import policy_for
@@ -58,10 +59,7 @@ def registration_refusal(
             "The college credit agreement for this class does not cover the %(year)s school year."
         ) % {"year": year.code}
     if not section.teacher.is_active:
-        return "teacher_inactive", _(
-            "Your teacher's SERS account is not active yet. Ask your teacher to sign in to "
-            "SERS, then try again."
-        )
+        return "teacher_inactive", teacher_inactive_message(section)
     if policy is None:
         return "window_closed", _(
             "Registration for %(year)s has not been opened for this class yet."
@@ -75,6 +73,32 @@ def registration_refusal(
             "date": formats.date_format(policy.registration_closes)
         }
     return None
+
+
+def teacher_inactive_message(section: Section) -> str:
+    """Why a class with an inactive teacher takes no registrations, in the words of the
+    account's state (accounts.models.AccountState), and whom the student can contact:
+    the consortium, which manages its teachers' accounts. Needs the section's teacher and
+    its agreement's consortium loaded."""
+    consortium = section.articulation.consortium
+    if AccountState.of(section.teacher) == AccountState.INVITED:
+        problem = _(
+            "This class cannot take registrations yet: its teacher is invited to SERS but "
+            "has not activated their account."
+        )
+    else:
+        problem = _("This class takes no registrations: its teacher's SERS account is deactivated.")
+    if consortium.contact_text:
+        contact = _("%(consortium)s can help: %(contact)s.") % {
+            "consortium": consortium.name,
+            "contact": consortium.contact_text,
+        }
+    else:
+        contact = _(
+            "%(consortium)s manages its teachers' accounts: ask your school's career "
+            "specialist or counselor to contact them."
+        ) % {"consortium": consortium.name}
+    return f"{problem} {contact}"
 
 
 # The refusals a late-registration override sets aside.

@@ -3,10 +3,12 @@ loaded (see selectors), so a page costs the same number of queries at any size."
 
 import django_tables2 as tables
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.selectors.registrar import transcription_blockers
+from sers.formatting import display_date, money
 
 from .models import Enrollment, EnrollmentStatus, Fee
 from .rules import transcription_undo_until
@@ -195,7 +197,7 @@ class FeeTable(tables.Table):
         )
 
     def render_amount(self, value):
-        return f"${value}"
+        return money(value)
 
     def render_status(self, record):
         label = record.get_status_display()
@@ -208,16 +210,36 @@ class FeeTable(tables.Table):
     def render_details(self, record):
         if record.status == Fee.Status.PAID:
             return format_html(
-                "${} · {} · {}", record.paid_amount, record.paid_on, record.receipt_number
+                "{} · {} · {}",
+                money(record.paid_amount),
+                display_date(record.paid_on),
+                record.receipt_number,
             )
         if record.status == Fee.Status.WAIVED:
             return record.waiver_reason
         return "—"
 
 
+def match_reasons_html(pair) -> str:
+    """Why a pair was flagged, in words (and what speaks against it), for staff."""
+    reasons_for = pair.reasons_for or [pair.get_match_kind_display()]
+    html = format_html(
+        '<ul class="sers-reasons mb-0 ps-3">{}</ul>',
+        format_html_join("", "<li>{}</li>", ((reason,) for reason in reasons_for)),
+    )
+    if pair.reasons_against:
+        html += format_html(
+            '<p class="small text-body-secondary mb-0">{} {}</p>',
+            _("Against:"),
+            "; ".join(pair.reasons_against),
+        )
+    return html
+
+
 class DuplicateTable(tables.Table):
     pair = tables.Column(verbose_name=_("Students"), empty_values=(), orderable=False)
     match_kind = tables.Column(verbose_name=_("Why"), orderable=False)
+    score = tables.Column(verbose_name=_("Weight"), orderable=False)
     source = tables.Column(verbose_name=_("Found by"), orderable=False)
     created_at = tables.DateColumn(verbose_name=_("Found on"), short=True, orderable=False)
     review = tables.Column(verbose_name=_("Review"), empty_values=(), orderable=False)
@@ -247,6 +269,12 @@ class DuplicateTable(tables.Table):
             '<ul class="list-unstyled mb-0">{}</ul>',
             format_html_join("", "<li>{} · SERS {} · {} · {}</li>", rows),
         )
+
+    def render_match_kind(self, record):
+        return match_reasons_html(record)
+
+    def render_score(self, record):
+        return number_format(record.score, decimal_pos=1)
 
     def render_review(self, record):
         return format_html(

@@ -74,6 +74,14 @@ def send_credit_eligible_notices() -> int:
 
 @shared_task(acks_late=True)
 def scan_for_duplicates(consortium_id: int) -> int:
-    from .services import merging
+    from .services import duplicate_checks
 
-    return merging.duplicate_scan(consortium_id=consortium_id)
+    return duplicate_checks.duplicate_check_run(consortium_id=consortium_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=60 * 25)
+def check_for_duplicates() -> dict:
+    """Celery beat, nightly: the statewide duplicate check (all students, all consortia)."""
+    from .services import duplicates
+
+    return duplicates.duplicate_check().as_dict()

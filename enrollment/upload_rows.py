@@ -1,5 +1,9 @@
-"""The rows of a staff upload (importers.py reads the file), what an upload reports, dates
-as people type them, and the one student each row means.
+"""The columns of the staff uploads (importers.py reads the file with sers.uploads.read_table),
+what an upload reports, dates and amounts as people type them, and the one student each
+row means.
+
+Each column is cleaned by a form field with the limits of the model field it ends up in
+(sers.text: white space normalised, control characters and overlong text refused).
 
 A row is matched by SERS id, or by legal first name, last name and birth date; a row
 that matches no one or more than one person is listed, never guessed.
@@ -7,13 +11,19 @@ that matches no one or more than one person is listed, never guessed.
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from decimal import Decimal
 
+from django import forms
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from articulations.models import CollegeCourse
+from sers.text import TextBlockField, TextLineField
+from sers.uploads import TableRow as Row
 
 from .identity import Identity, identities_match
 from .identity import normalize as normalize_name
-from .models import MatchKind, StudentProfile
+from .models import Enrollment, Fee, MatchKind, StudentProfile
 
 
 @dataclass
@@ -32,34 +42,81 @@ class ImportResult:
     problems: list[LineProblem] = field(default_factory=list)
     applied: int = 0
     skipped: list[LineProblem] = field(default_factory=list)  # harmless: already done
+    notices: list[str] = field(default_factory=list)  # e.g. the columns that were ignored
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
-
-@dataclass
-class Row:
-    line: int
-    values: dict[str, str]
-
-    def get(self, name: str) -> str:
-        return (self.values.get(name) or "").strip()
+    @property
+    def problem_lines(self) -> int:
+        """How many lines have a problem (a line may have several)."""
+        return len({problem.line for problem in self.problems})
 
 
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%Y/%m/%d")
 
 
-def parse_date(value: str) -> date:
-    value = value.strip()
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(
-        _("“%(value)s” is not a date: write it as 2009-04-12 or 4/12/2009.") % {"value": value}
-    )
+class UploadDateField(forms.DateField):
+    """A date as people type it in a spreadsheet (DATE_FORMATS)."""
+
+    default_error_messages = {
+        "invalid": gettext_lazy("Not a date: write it as 2009-04-12 or 4/12/2009."),
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(input_formats=DATE_FORMATS, required=False, **kwargs)
+
+
+class UploadAmountField(forms.DecimalField):
+    """An amount of money, with or without "$" and thousands separators; a decimal comma
+    ("50,00", as a spreadsheet writes it in many languages) is read as a decimal point."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            max_digits=7, decimal_places=2, min_value=Decimal(0), required=False, **kwargs
+        )
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().lstrip("$").strip()
+            decimal_comma = re.fullmatch(r"[0-9]+,[0-9]{1,2}", value)
+            value = value.replace(",", "." if decimal_comma else "")
+        return super().to_python(value)
+
+
+def _text(model, name: str) -> TextLineField:
+    """A one-line column with the limit of the model field its value is stored in."""
+    return TextLineField(max_length=model._meta.get_field(name).max_length, required=False)
+
+
+IDENTITY_FIELDS = {
+    "sers_id": TextLineField(max_length=20, required=False),
+    "first_name": _text(StudentProfile, "legal_first_name"),
+    "middle_name": _text(StudentProfile, "legal_middle_name"),
+    "last_name": _text(StudentProfile, "legal_last_name"),
+    "birth_date": UploadDateField(),
+}
+IDENTITY_COLUMNS = tuple(IDENTITY_FIELDS)
+IDENTITY_REQUIRED = [{"sers_id"}, {"first_name", "last_name", "birth_date"}]
+ROSTER_FIELDS = {**IDENTITY_FIELDS, "grade": _text(Enrollment, "grade")}
+FEE_FIELDS = {
+    **IDENTITY_FIELDS,
+    "status": TextLineField(max_length=20, required=False),
+    "paid_amount": UploadAmountField(),
+    "paid_on": UploadDateField(),
+    "receipt_number": _text(Fee, "receipt_number"),
+    "waiver_reason": _text(Fee, "waiver_reason"),
+    "note": TextBlockField(max_length=500, required=False),  # as on the fee form
+}
+POSTED_CREDIT_FIELDS = {
+    **IDENTITY_FIELDS,
+    "course": TextLineField(max_length=40, required=False),
+    "course_prefix": _text(CollegeCourse, "prefix"),
+    "course_number": _text(CollegeCourse, "number"),
+    "college_student_id": _text(Enrollment, "college_student_id"),
+    "posted_on": UploadDateField(),
+}
 
 
 # --- matching rows to students ------------------------------------------------------------------
@@ -124,15 +181,11 @@ class StudentMatcher:
                         % {"id": sers_id},
                     )
             return student
-        birth = row.get("birth_date")
-        if not (first and last and birth):
+        birth_date = row.get("birth_date")
+        if not (first and last and birth_date):
             return LineProblem(
                 row.line, _("Give a SERS id, or the legal first and last name and birth date.")
             )
-        try:
-            birth_date = parse_date(birth)
-        except ValueError as error:
-            return LineProblem(row.line, str(error))
         found: list[StudentProfile] = []
         for key in self._keys(first, row.get("middle_name"), last, birth_date):
             for student in self.by_identity.get(key, []):

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from .views import consortium, helpdesk, records, registrar, student, student_signup, teacher
+from .views import (
+    consortium,
+    helpdesk,
+    oneroster,
+    records,
+    registrar,
+    student,
+    student_signup,
+    teacher,
+)
 
 app_name = "enrollment"
 
@@ -57,6 +66,9 @@ urlpatterns = [
     path("teacher/classes/<int:pk>/complete/", teacher.teacher_complete, name="teacher_complete"),
     path("teacher/classes/<int:pk>/upload/", teacher.teacher_upload, name="teacher_upload"),
     path("teacher/enrollments/<int:pk>/remove/", teacher.teacher_remove, name="teacher_remove"),
+    # the schools' class lists (OneRoster exports): career specialists and teachers
+    path("class-lists/", oneroster.sis_imports, name="sis_imports"),
+    path("class-lists/<int:pk>/", oneroster.sis_mapping, name="sis_mapping"),
     # any staff in scope
     path("staff/enrollments/<int:pk>/", records.staff_enrollment, name="staff_enrollment"),
     path("staff/students/", helpdesk.staff_lookup, name="staff_lookup"),

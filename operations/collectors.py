@@ -104,10 +104,12 @@ class CeleryQueueCollector(Collector):
         )
         try:
             names = celery_queue_names()
+            # SERS_REDIS_PREFIX: the broker's keys carry the deployment's prefix.
+            prefix = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "")
             pipe = client.pipeline(transaction=False)
             for name in names:
                 for step in PRIORITY_STEPS:
-                    pipe.llen(f"{name}{PRIORITY_SEP}{step}" if step else name)
+                    pipe.llen(prefix + (f"{name}{PRIORITY_SEP}{step}" if step else name))
             lengths = pipe.execute()
         except Exception:
             logger.exception("metrics: could not read the Celery queues")

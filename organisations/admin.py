@@ -75,7 +75,7 @@ class ConsortiumPolicyAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        (_("Annual student fee"), {"fields": ("annual_fee", "waiver_reasons")}),
+        (_("Annual student fee"), {"fields": ("annual_fee", "payment_url", "waiver_reasons")}),
         (_("Minimum grade for credit"), {"fields": ("grade_scale", "default_minimum_grade")}),
         (_("Student email"), {"fields": ("school_email_domains",)}),
         (_("Record"), {"fields": ("updated_at",)}),

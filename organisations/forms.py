@@ -1,10 +1,22 @@
-"""Forms for consortium pages: policies, public settings and teachers."""
+"""Forms for consortium pages (policies, public settings and teachers) and for state
+staff's organisations (consortia, colleges, districts, high schools)."""
 
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import ConsortiumPolicy, HighSchool
+from .models import College, Consortium, ConsortiumPolicy, District, HighSchool
+
+
+def add_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's refusal on the form: each message beside its field, if the form has
+    it, else at the top."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
 
 
 class TeacherInvitationForm(forms.Form):
@@ -51,6 +63,7 @@ class ConsortiumPolicyForm(forms.ModelForm):
             "payment_deadline": _("Payment deadline"),
             "grading_deadline": _("Grading deadline"),
             "annual_fee": _("Annual fee per student ($)"),
+            "payment_url": _("Online payment page (optional)"),
             "waiver_reasons": _("Fee waiver reasons"),
             "grade_scale": _("Grade scale of the default minimum"),
             "default_minimum_grade": _("Default minimum grade"),
@@ -89,3 +102,109 @@ class TeacherSchoolForm(forms.Form):
     def __init__(self, *args, high_schools, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["high_school"].queryset = high_schools
+
+
+# --- state staff: the organisations -----------------------------------------------------------
+
+
+class OrganisationForm(forms.ModelForm):
+    """The fields of one organisation. organisation_save checks uniqueness (ignoring case)
+    and the moves between consortia, with a message for each field: the model's own
+    checks would only say "already exists" or "violated"."""
+
+    def clean(self):
+        cleaned = super().clean()
+        self._validate_unique = False
+        self._validate_constraints = False
+        return cleaned
+
+
+class ConsortiumChoiceField(forms.ModelChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Consortium.objects.order_by("name"), **kwargs)
+
+
+class DistrictLabelMixin:
+    def label_from_instance(self, obj: District) -> str:
+        return f"{obj.name} ({obj.consortium.name})"
+
+
+class DistrictChoiceField(DistrictLabelMixin, forms.ModelChoiceField):
+    pass
+
+
+class DistrictMultipleChoiceField(DistrictLabelMixin, forms.ModelMultipleChoiceField):
+    pass
+
+
+def _districts():
+    return District.objects.select_related("consortium").order_by("name", "pk")
+
+
+class ConsortiumForm(OrganisationForm):
+    class Meta:
+        model = Consortium
+        fields = ["name", "slug", "contact_name", "contact_email", "contact_phone", "website"]
+        labels = {
+            "name": _("Name"),
+            "slug": _("Short name for web addresses"),
+            "contact_name": _("Contact person or office"),
+            "contact_email": _("Contact email"),
+            "contact_phone": _("Contact phone"),
+            "website": _("Website"),
+        }
+        help_texts = {
+            "slug": _("Letters, digits and hyphens. Left blank, it is made from the name."),
+            "contact_name": _(
+                "Shown to students who need help, for example when a class takes no registrations."
+            ),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+
+
+class CollegeForm(OrganisationForm):
+    consortium = ConsortiumChoiceField(label=_("Consortium"))
+
+    class Meta:
+        model = College
+        fields = ["name", "code", "consortium", "registrar_email", "website"]
+        labels = {
+            "name": _("Name"),
+            "code": _("College code"),
+            "registrar_email": _("Registrar's email"),
+            "website": _("Website"),
+        }
+
+
+class DistrictForm(OrganisationForm):
+    consortium = ConsortiumChoiceField(label=_("Consortium"))
+
+    class Meta:
+        model = District
+        fields = ["name", "code", "consortium"]
+        labels = {"name": _("Name"), "code": _("State district code")}
+        help_texts = {"code": ""}
+
+
+class HighSchoolForm(OrganisationForm):
+    district = DistrictChoiceField(label=_("District"), queryset=_districts())
+    served_districts = DistrictMultipleChoiceField(
+        label=_("Districts served (skills centers only)"),
+        queryset=_districts(),
+        required=False,
+        help_text=_("The districts whose students a skills center serves."),
+    )
+
+    class Meta:
+        model = HighSchool
+        fields = ["name", "code", "kind", "district", "city", "served_districts"]
+        labels = {
+            "name": _("Name"),
+            "code": _("State building code"),
+            "kind": _("Kind of school"),
+            "city": _("City"),
+        }
+        help_texts = {"code": ""}

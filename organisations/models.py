@@ -61,6 +61,13 @@ class Consortium(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def contact_text(self) -> str:
+        """Whom to contact at the consortium, in one line ("" when nobody is given)."""
+        return " · ".join(
+            part for part in (self.contact_name, self.contact_email, self.contact_phone) if part
+        )
+
 
 class ConsortiumPolicy(models.Model):
     """A consortium's rules for one academic year. Never hard-code these numbers."""
@@ -75,6 +82,14 @@ class ConsortiumPolicy(models.Model):
     grading_deadline = models.DateField()
     annual_fee = models.DecimalField(
         max_digits=7, decimal_places=2, default=0, help_text=_("Per student per school year.")
+    )
+    payment_url = models.URLField(
+        blank=True,
+        max_length=500,
+        help_text=_(
+            "The consortium's or college's page where students pay the fee online. "
+            "Students see a link to it under “How to pay”."
+        ),
     )
     waiver_reasons = models.TextField(
         blank=True,
@@ -99,6 +114,7 @@ class ConsortiumPolicy(models.Model):
         "payment_deadline",
         "grading_deadline",
         "annual_fee",
+        "payment_url",
         "waiver_reasons",
         "grade_scale",
         "default_minimum_grade",

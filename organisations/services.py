@@ -1,5 +1,6 @@
 """Writes for organisations: each consortium's policy per school year, its public
-settings, and its teachers (invitations, activation, schools, deactivation)."""
+settings, and its teachers (invitations, activation, schools, deactivation); and state
+staff's consortia, colleges, districts and high schools."""
 
 import datetime
 import logging
@@ -9,15 +10,17 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_encode
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from accounts.models import Role, RoleMembership, User
+from accounts.models import AccountState, Role, RoleMembership, User
 from accounts.permissions import Capability, access_for
 from accounts.security import user_sessions_end
 from accounts.services import email_send_once
@@ -25,7 +28,7 @@ from sers import bulk
 
 from . import tasks
 from .grades import GradeError, normalize
-from .models import AcademicYear, Consortium, ConsortiumPolicy, HighSchool
+from .models import AcademicYear, College, Consortium, ConsortiumPolicy, District, HighSchool
 from .selectors import academic_year_current
 
 logger = logging.getLogger(__name__)
@@ -70,7 +73,7 @@ teacher_activation_token = TeacherActivationTokenGenerator()
 
 def teacher_invitation_pending(user: User) -> bool:
     """Invited and not yet activated (a deactivated account is not an invitation)."""
-    return not user.is_active and not user.has_usable_password()
+    return AccountState.of(user) == AccountState.INVITED
 
 
 def _consortium_school(actor, high_school_id: int) -> HighSchool:
@@ -310,6 +313,8 @@ def consortium_policy_save(
                 "list": ", ".join(bad)
             }
         values["school_email_domains"] = "\n".join(dict.fromkeys(domains))
+    if values.get("payment_url") and not values["payment_url"].lower().startswith("https://"):
+        errors["payment_url"] = _("Give the payment page's full address, starting with https://.")
     if "waiver_reasons" in values:
         values["waiver_reasons"] = "\n".join(
             dict.fromkeys(r.strip() for r in values["waiver_reasons"].splitlines() if r.strip())
@@ -487,3 +492,168 @@ def object_history(obj) -> list:
         .select_related("user")
         .order_by("-action_time")[:50]
     )
+
+
+# ---------------------------------------------------------------------------------------
+# State staff: the organisations themselves (consortia, colleges, districts, high schools),
+# created and changed with their history in the admin log, as the policies above.
+
+ORGANISATION_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
+    Consortium: ("name", "slug", "contact_name", "contact_email", "contact_phone", "website"),
+    College: ("name", "code", "consortium", "registrar_email", "website"),
+    District: ("name", "code", "consortium"),
+    HighSchool: ("name", "code", "kind", "district", "city", "served_districts"),
+}
+
+# Unique whatever the case: (field, the fields it is unique within, the message).
+_UNIQUE = {
+    Consortium: [
+        ("name", (), gettext_lazy("Another consortium already has this name.")),
+        ("slug", (), gettext_lazy("Another consortium already has this short name.")),
+    ],
+    College: [
+        ("name", (), gettext_lazy("Another college already has this name.")),
+        ("code", (), gettext_lazy("Another college already has this code.")),
+    ],
+    District: [
+        ("code", (), gettext_lazy("Another district already has this code.")),
+        (
+            "name",
+            ("consortium",),
+            gettext_lazy("This consortium already has a district of this name."),
+        ),
+    ],
+    HighSchool: [
+        ("code", (), gettext_lazy("Another school already has this code.")),
+        ("name", ("district",), gettext_lazy("This district already has a school of this name.")),
+    ],
+}
+
+
+def _shown(value) -> str:
+    if isinstance(value, set | list | tuple):
+        return ", ".join(sorted(str(item) for item in value))
+    return "" if value is None else str(value)
+
+
+def _moves(obj, values: dict) -> dict[str, str]:
+    """Moves that would take records out of the consortium they belong to."""
+    errors = {}
+    if obj.pk is None:
+        return errors
+    if isinstance(obj, College) and values["consortium"].pk != obj.consortium_id:
+        if obj.articulations.exists():
+            errors["consortium"] = _(
+                "This college has agreements in its consortium, so it cannot move to another."
+            )
+    elif isinstance(obj, District) and values["consortium"].pk != obj.consortium_id:
+        if (
+            HighSchool.objects.filter(district=obj)
+            .filter(models.Q(sections__isnull=False) | models.Q(students__isnull=False))
+            .exists()
+        ):
+            errors["consortium"] = _(
+                "This district's schools have classes or students, so it cannot move to "
+                "another consortium."
+            )
+    elif isinstance(obj, HighSchool) and values["district"].pk != obj.district_id:
+        moves_out = values["district"].consortium_id != obj.district.consortium_id
+        if moves_out and (obj.sections.exists() or obj.students.exists()):
+            errors["district"] = _(
+                "This school has classes or students, so it can move only to a district of "
+                "the same consortium."
+            )
+    return errors
+
+
+def _organisation_errors(model, obj, values: dict) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    code = values.get("code")
+    if code is not None and any(character.isspace() for character in code):
+        errors["code"] = _("A code has no spaces.")
+    for name, within, message in _UNIQUE[model]:
+        value = values[name]
+        if not value or name in errors:
+            continue
+        same = model.objects.filter(**{f"{name}__iexact": value})
+        same = same.filter(**{scope: values[scope] for scope in within})
+        if obj.pk is not None:
+            same = same.exclude(pk=obj.pk)
+        if same.exists():
+            errors[name] = str(message)
+    if (
+        model is HighSchool
+        and values["served_districts"]
+        and values["kind"] != HighSchool.Kind.SKILLS_CENTER
+    ):
+        errors["served_districts"] = _("Only a skills center serves other districts.")
+    return errors | _moves(obj, values)
+
+
+def organisation_save(
+    *, actor, model: type[models.Model], values: dict, pk: int | None = None
+) -> tuple[models.Model, list[str]]:
+    """Create (no `pk`) or change a consortium, college, district or high school.
+
+    State staff only. `values` holds every field of ORGANISATION_FIELDS[model] (foreign
+    keys as objects, served districts as a list). Refused, with a message per field, for
+    a name or code another organisation has (whatever the case), a code with spaces,
+    served districts on a school that is not a skills center, and a move that would
+    take agreements, classes or students to another consortium. Returns the organisation
+    and the changes made ("field: old → new"), which are recorded in its history.
+    """
+    access = access_for(actor)
+    if not access.can(Capability.MANAGE_ORGANIZATIONS):
+        raise PermissionDenied
+    fields = ORGANISATION_FIELDS[model]
+    if set(values) != set(fields):
+        raise TypeError(f"expected the fields {sorted(fields)}, got {sorted(values)}")
+    values = {
+        name: value.strip() if isinstance(value, str) else value for name, value in values.items()
+    }
+    if model is Consortium and not values["slug"]:
+        values["slug"] = slugify(values["name"])[:60]
+    with transaction.atomic():
+        if pk is None:
+            obj, added = model(), True
+        else:
+            obj, added = model.objects.select_for_update().filter(pk=pk).first(), False
+            if obj is None:
+                raise Http404
+        errors = _organisation_errors(model, obj, values)
+        if errors:
+            raise ValidationError(errors)
+        changes, many = [], {}
+        for name, value in values.items():
+            if model._meta.get_field(name).many_to_many:
+                old = set() if added else set(getattr(obj, name).all())
+                if set(value) != old:
+                    changes.append(f"{name}: {_shown(old)} → {_shown(value)}")
+                    many[name] = value
+                continue
+            old = None if added else getattr(obj, name)
+            if added or old != value:
+                changes.append(f"{name}: {_shown(old)} → {_shown(value)}")
+                setattr(obj, name, value)
+        if not changes:
+            return obj, []
+        obj.full_clean(validate_unique=False, validate_constraints=False)
+        try:
+            with transaction.atomic():
+                obj.save()
+        except IntegrityError:  # the same name or code saved by someone else just now
+            raise ValidationError(
+                _("Another organisation was saved with this name or code a moment ago.")
+            ) from None
+        for name, value in many.items():
+            getattr(obj, name).set(value)
+        _record(actor, obj, added=added, message="; ".join(changes))
+    logger.info(
+        "organisation %s: %s id=%s fields=%s by user_id=%s",
+        "created" if added else "changed",
+        model._meta.model_name,
+        obj.pk,
+        len(changes),
+        actor.pk,
+    )
+    return obj, changes

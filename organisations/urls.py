@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_state
 
 app_name = "organisations"
 
@@ -53,5 +53,26 @@ urlpatterns = [
         "consortium/teachers/<int:user_id>/schools/<int:school_id>/remove/",
         views.consortium_teacher_school_remove,
         name="consortium_teacher_school_remove",
+    ),
+    # state staff: the organisations
+    path(
+        "state/organisations/",
+        views_state.state_organisations,
+        name="state_organisations_home",
+    ),
+    path(
+        "state/organisations/<slug:kind>/",
+        views_state.state_organisations,
+        name="state_organisations",
+    ),
+    path(
+        "state/organisations/<slug:kind>/new/",
+        views_state.state_organisation_new,
+        name="state_organisation_new",
+    ),
+    path(
+        "state/organisations/<slug:kind>/<int:pk>/",
+        views_state.state_organisation,
+        name="state_organisation",
     ),
 ]

@@ -26,6 +26,7 @@ from .forms import (
     TeacherDeactivateForm,
     TeacherInvitationForm,
     TeacherSchoolForm,
+    add_errors,
 )
 from .models import AcademicYear, Consortium, ConsortiumPolicy, HighSchool
 
@@ -226,8 +227,13 @@ def _teacher_schools(access):
 @require_GET
 def consortium_teachers(request):
     """The consortium's teachers: where they teach and whether their account is active."""
+    return _teachers_page(request)
+
+
+def _teachers_page(request, *, invite_form=None, status=200):
     access = access_for(request.user)
     access.require(Capability.MANAGE_TEACHERS)
+    schools = _teacher_schools(access)
     teachers = services.consortium_teachers(actor=request.user).prefetch_related(
         Prefetch(
             "memberships",
@@ -242,7 +248,6 @@ def consortium_teachers(request):
         {
             "user": user,
             "schools": [m.high_school for m in user.teacher_memberships],
-            "invited": services.teacher_invitation_pending(user),
         }
         for user in page.object_list
     ]
@@ -252,8 +257,9 @@ def consortium_teachers(request):
         {
             "page": page,
             "rows": rows,
-            "invite_form": TeacherInvitationForm(high_schools=_teacher_schools(access)),
+            "invite_form": invite_form or TeacherInvitationForm(high_schools=schools),
         },
+        status=status,
     )
 
 
@@ -274,13 +280,12 @@ def consortium_teacher_invite(request):
                 high_school_id=data["high_school"].pk,
             )
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            add_errors(form, error)
         else:
             messages.success(request, _("The teacher is invited and gets an activation link."))
             return redirect("organisations:consortium_teacher", user_id=user.pk)
-    else:
-        messages.error(request, _("Check the invitation: every box is needed."))
-    return redirect("organisations:consortium_teachers")
+    # Each box says what is wrong with it, beside what was typed.
+    return _teachers_page(request, invite_form=form, status=400)
 
 
 def _teacher_page(request, user_id: int, *, deactivate_form=None, school_form=None, status=200):

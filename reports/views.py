@@ -3,9 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,9 +11,11 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import Capability, access_for
 from organisations.models import AcademicYear
 from organisations.selectors import academic_year_current
+from sers.db_router import reporting_reads
 
 from . import services
-from .exporters import CONTENT_TYPES
+from .downloads import stored_file_response
+from .exporters import content_type
 from .forms import (
     DashboardExportForm,
     DashboardFilterForm,
@@ -40,6 +40,18 @@ def _jobs_access(request):
 
 def _messages_from(error: ValidationError) -> str:
     return " ".join(str(message) for message in error.messages)
+
+
+def _job_sent(request, job) -> None:
+    """Say what became of a report just asked for, as it stands now: where tasks run
+    in-process it is built already. While it waits or runs, nothing is said here: the
+    status on its page says so, and updates itself."""
+    job.refresh_from_db()
+    state = job_selectors.report_job_view(job).state
+    if state == job_selectors.JobState.DONE:
+        messages.success(request, _("Your report is ready to download."))
+    elif state == job_selectors.JobState.FAILED:
+        messages.error(request, _("Your report could not be built. Its page says why."))
 
 
 @login_required
@@ -96,18 +108,14 @@ def report_job_download(request, job_id: int):
         )
         return redirect("reports:report_job_detail", job_id=job.pk)
     try:
-        handle = default_storage.open(job.file, "rb")
+        # Streamed, or a redirect to a short-lived signed link (reports/downloads.py).
+        response = stored_file_response(
+            job.file, file_name=job.file_name, content_type=content_type(job.file_name)
+        )
     except FileNotFoundError:
         messages.error(request, _("The file of this report is missing. Run the report again."))
         return redirect("reports:report_job_detail", job_id=job.pk)
     services.report_job_download_logged(job=job, actor=request.user, request=request)
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=job.file_name,
-        content_type=CONTENT_TYPES[job.file_format],
-    )
-    response["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -121,7 +129,7 @@ def report_job_retry(request, job_id: int):
     except ValidationError as error:
         messages.error(request, _messages_from(error))
     else:
-        messages.success(request, _("The report was sent to be built again."))
+        _job_sent(request, job)
     return redirect("reports:report_job_detail", job_id=job.pk)
 
 
@@ -142,7 +150,7 @@ def report_job_rerun(request, job_id: int):
     except ValidationError as error:
         messages.error(request, _messages_from(error))
         return redirect("reports:report_job_detail", job_id=source.pk)
-    messages.success(request, _("The report is being built again with the same rows."))
+    _job_sent(request, job)
     return redirect("reports:report_job_detail", job_id=job.pk)
 
 
@@ -152,8 +160,7 @@ def report_transcript_new(request):
     access = access_for(request.user)
     if not job_selectors.may_request_transcript_reports(access):
         raise PermissionDenied
-    current_year = academic_year_current()
-    form = TranscriptReportForm(request.POST or None, access=access, current_year=current_year)
+    form = TranscriptReportForm(request.POST or None, access=access)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -165,11 +172,12 @@ def report_transcript_new(request):
                 file_format=data["file_format"],
                 only_new=data["only_new"],
                 marks_sent=data["marks_sent"],
+                since=data["since"],
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("Your report is being built."))
+            _job_sent(request, job)
             return redirect("reports:report_job_detail", job_id=job.pk)
     return render(request, "reports/transcript_new.html", {"form": form})
 
@@ -190,9 +198,10 @@ def report_dashboard(request):
         messages.error(request, _("Those filters are not valid; showing every school year."))
     year = form.cleaned_data["academic_year"]
     dimension = form.cleaned_data["dimension"] or "consortium"
-    dashboard = dashboard_selectors.dashboard_report(
-        access=access, academic_year_id=year.pk if year else None, dimension=dimension
-    )
+    with reporting_reads():  # the reporting replica, when there is one (sers/db_router.py)
+        dashboard = dashboard_selectors.dashboard_report(
+            access=access, academic_year_id=year.pk if year else None, dimension=dimension
+        )
     context = {
         "form": form,
         "dashboard": dashboard,
@@ -225,7 +234,7 @@ def report_dashboard_export(request):
         dimension=data["dimension"],
         file_format=data["file_format"],
     )
-    messages.success(request, _("Your export is being built."))
+    _job_sent(request, job)
     return redirect("reports:report_job_detail", job_id=job.pk)
 
 
@@ -245,5 +254,5 @@ def report_enrollments_export(request):
         academic_year=form.cleaned_data["academic_year"],
         file_format=form.cleaned_data["file_format"],
     )
-    messages.success(request, _("Your export is being built."))
+    _job_sent(request, job)
     return redirect("reports:report_job_detail", job_id=job.pk)

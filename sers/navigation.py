@@ -57,6 +57,17 @@ NAV_ENTRIES += [
 ]
 
 
+# The organisations (organisations app): state staff manage consortia, colleges, districts
+# and high schools.
+NAV_ENTRIES += [
+    NavEntry(
+        _("Organisations"),
+        "organisations:state_organisations_home",
+        Capability.MANAGE_ORGANIZATIONS,
+    ),
+]
+
+
 # Running SERS (operations app): state staff see the background work's health.
 NAV_ENTRIES += [
     NavEntry(_("Operations"), "operations:home", Capability.VIEW_OPERATIONS),
@@ -70,6 +81,13 @@ NAV_ENTRIES += [
     NavEntry(_("Students"), "enrollment:staff_lookup", Capability.LOOKUP_STUDENTS),
     NavEntry(_("Consortium"), "enrollment:consortium_home", Capability.RECORD_PAYMENTS),
     NavEntry(_("Transcription queue"), "enrollment:registrar_queue", Capability.TRANSCRIBE),
+    NavEntry(_("School class lists"), "enrollment:sis_imports", Capability.IMPORT_SIS_ROSTERS),
+]
+
+
+# College systems (api app): the registrars' API tokens.
+NAV_ENTRIES += [
+    NavEntry(_("API tokens"), "api:tokens", Capability.TRANSCRIBE),
 ]
 
 

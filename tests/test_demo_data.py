@@ -1,6 +1,7 @@
 """The demo dataset: `manage.py demo_data` builds consistent, deterministic data."""
 
 import itertools
+import re
 import time
 from collections import defaultdict
 from datetime import date
@@ -8,10 +9,11 @@ from io import StringIO
 
 import pytest
 from django.apps import apps
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import models
 from django.db.models import Count
 from django.test.utils import isolate_apps
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, RoleMembership, User
@@ -397,3 +399,78 @@ def test_a_new_field_gets_its_default_and_a_required_one_fails_loudly():
         table.row(name="a")  # the primary key is handed out in advance: required too
     with pytest.raises(TypeError, match=r"unexpected.*'colour'"):
         table.row(id=1, name="a", colour="red")
+
+
+# --- signing in as every role: two-step sign-in ready for the demo's staff ----------------
+
+DEMO_LOCALS = ["student", "teacher", "specialist", "registrar", "approver", "consortium", "state"]
+TWO_STEP_LOCALS = {"admin", "consortium", "registrar", "specialist", "state"}
+
+
+@pytest.fixture
+def demo_codes_on(settings):
+    """The development settings of the embedded demo (sers/settings/dev.py)."""
+    settings.SERS_DEMO_SIGN_IN_CODES = True
+    settings.SERS_TWO_FACTOR_REQUIRED = True
+
+
+def printed_recovery_codes(output: str) -> dict[str, list[str]]:
+    codes = {}
+    for line in output.splitlines():
+        email, *rest = line.split() or [""]
+        if email.endswith(f"@{DEMO_DOMAIN}") and rest and all(len(c) == 19 for c in rest):
+            codes[email] = rest
+    return codes
+
+
+def test_the_progress_and_the_logins_are_printed_once(demo):
+    assert demo.count("Building demo data") == 1
+    assert demo.count("Demo logins (synthetic accounts, demo only):") == 1
+
+
+def test_every_demo_login_signs_in_without_an_authenticator_app(demo, client, demo_codes_on):
+    """Staff logins ask for the second step, and the demo prints what to type: the current
+    code (manage.py demo_codes) or a recovery code from the login table."""
+    out = StringIO()
+    call_command("demo_data", stdout=out, **SMALL)
+    recovery = printed_recovery_codes(out.getvalue())
+    assert set(recovery) == {f"{local}@{DEMO_DOMAIN}" for local in TWO_STEP_LOCALS}
+    assert "manage.py demo_codes" in out.getvalue()
+    codes_out = StringIO()
+    call_command("demo_codes", stdout=codes_out)
+    current = dict(re.findall(r"^(\S+@\S+)\s+(\d{6})\s", codes_out.getvalue(), re.M))
+    assert set(current) == set(recovery)
+
+    for local in [*DEMO_LOCALS, "admin"]:
+        email = f"{local}@{DEMO_DOMAIN}"
+        client.logout()
+        assert client.login(email=email, password=DEMO_PASSWORD)
+        home = client.get(reverse("home"))
+        if local not in TWO_STEP_LOCALS:
+            assert home.status_code == 200, email
+            continue
+        assert home.status_code == 302
+        assert home.url.startswith(reverse("accounts:two_factor_verify"))
+        # The code a newcomer reads off `manage.py demo_codes`; the admin uses a recovery code.
+        code = recovery[email][0] if local == "admin" else current[email]
+        answer = client.post(reverse("accounts:two_factor_verify"), {"code": code})
+        assert answer.status_code == 302, email
+        assert client.get(reverse("home")).status_code == 200, email
+
+
+def test_demo_codes_are_refused_outside_the_demo_settings(demo, settings):
+    """The shortcut is the development settings' alone: elsewhere the demo staff set up
+    two-step sign-in like anyone else."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from demo.twostep import demo_two_step_prepare
+
+    settings.SERS_DEMO_SIGN_IN_CODES = False
+    settings.SERS_TWO_FACTOR_REQUIRED = True
+    assert demo_two_step_prepare() == {}
+    assert not TOTPDevice.objects.filter(user__email__endswith=DEMO_DOMAIN).exists()
+    with pytest.raises(CommandError, match="embedded demo only"):
+        call_command("demo_codes", stdout=StringIO())
+    out = StringIO()
+    call_command("demo_data", stdout=out, **SMALL)
+    assert "demo_codes" not in out.getvalue()

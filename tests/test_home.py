@@ -8,6 +8,7 @@ from accounts.models import Role
 from enrollment.models import EnrollmentStatus as S
 from enrollment.services.transitions import enrollment_change_status
 from tests.factories import (
+    AcademicYearFactory,
     ArticulationFactory,
     EnrollmentFactory,
     FeeFactory,
@@ -185,3 +186,33 @@ def test_password_reset_answers_the_same_for_an_unknown_address(
 def test_healthz(client):
     response = client.get(reverse("healthz"))
     assert response.content == b"ok"
+
+
+@pytest.mark.parametrize("role", [Role.STATE_STAFF, Role.CONSORTIUM_ADMIN])
+def test_home_and_reports_dashboard_count_the_same(client, year, role):
+    """The same year, the same user: the home page and the reports dashboard give the same
+    students and registrations (withdrawn and removed ones left out by both)."""
+    articulation = ArticulationFactory()
+    section = SectionFactory(articulation=articulation, academic_year=year)
+    EnrollmentFactory.create_batch(12, section=section)
+    twice = StudentProfileFactory()
+    EnrollmentFactory(student=twice, section=section)
+    EnrollmentFactory(
+        student=twice, section=SectionFactory(articulation=articulation, academic_year=year)
+    )
+    for status in (S.WITHDRAWN, S.WITHDRAWN, S.REMOVED):
+        EnrollmentFactory(section=section, status=status)
+    last_year = AcademicYearFactory(start_year=2025)
+    EnrollmentFactory(section=SectionFactory(articulation=articulation, academic_year=last_year))
+    scope = articulation.consortium if role == Role.CONSORTIUM_ADMIN else None
+    client.force_login(make_staff(role, scope))
+
+    home = _numbers(client.get(reverse("home")))
+    dashboard = client.get(reverse("reports:report_dashboard")).context["dashboard"]
+    students, registrations = (cell.value for cell in dashboard.breakdown.total.cells[:2])
+
+    assert (home["Students registered this year"], home["Registrations this year"]) == (
+        students,
+        registrations,
+    )
+    assert (students, registrations) == (13, 14)

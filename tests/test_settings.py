@@ -30,7 +30,20 @@ SETTINGS_VARIABLES = (
     "DATABASE_CONN_MAX_AGE",
     "DATABASE_SERVER_SIDE_BINDING",
     "DATABASE_PREPARE_THRESHOLD",
+    "DATABASE_POOLER",
+    "DATABASE_REPLICA_URL",
+    "SERS_REPLICA_WAIT_SECONDS",
+    "SERS_TEST_REPLICA_URL",
     "REDIS_URL",
+    "SERS_REDIS_PREFIX",
+    "CELERY_RESTORE_SECONDS",
+    "SERS_S3_BUCKET",
+    "SERS_S3_PREFIX",
+    "SERS_S3_URL_SECONDS",
+    "SERS_FILE_DOWNLOADS",
+    "AWS_S3_ENDPOINT_URL",
+    "AWS_S3_REGION_NAME",
+    "AWS_S3_ADDRESSING_STYLE",
     "EMAIL_BACKEND",
     "EMAIL_HOST",
     "EMAIL_PORT",
@@ -57,6 +70,8 @@ SETTINGS_VARIABLES = (
     "SERS_TWO_FACTOR_REQUIRED",
     "SERS_PROXY_COUNT",
     "SERS_METRICS_TOKEN",
+    "SERS_API_CALLS_PER_MINUTE",
+    "SERS_API_FAILED_AUTH_PER_MINUTE",
 )
 
 GOOD_PRODUCTION_ENV = {
@@ -256,3 +271,36 @@ def test_env_int_rejects_garbage(monkeypatch, raw):
 def test_env_list_parses(monkeypatch, raw, expected):
     monkeypatch.setenv("SERS_TEST_VALUE", raw)
     assert env_list("SERS_TEST_VALUE", ["default"]) == expected
+
+
+SHOW_TWO_STEP = (
+    "import django; django.setup(); from django.conf import settings; "
+    "print(settings.SERS_TWO_FACTOR_REQUIRED, settings.SERS_DEMO_SIGN_IN_CODES)"
+)
+
+
+def test_production_keeps_two_step_sign_in_and_never_hands_out_demo_codes():
+    shown = run_python(["-c", SHOW_TWO_STEP], **{**GOOD_PRODUCTION_ENV, "SERS_DEMO": "true"})
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split() == ["True", "False"]
+    refused = production(SERS_TWO_FACTOR_REQUIRED="false")
+    assert refused.returncode != 0
+    assert "Two-step sign-in stays required" in refused.stderr
+    codes = run_python(["manage.py", "demo_codes"], **{**GOOD_PRODUCTION_ENV, "SERS_DEMO": "true"})
+    assert codes.returncode != 0
+    assert "embedded demo only" in codes.stderr
+
+
+def test_the_embedded_demo_hands_out_codes_and_prints_emails_readably():
+    shown = run_python(
+        ["-c", SHOW_TWO_STEP + "; print(settings.MAILERS['default']['BACKEND'])"],
+        DJANGO_SETTINGS_MODULE="sers.settings.dev",
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split() == ["True", "True", "sers.console_email.EmailBackend"]
+
+
+def test_production_refuses_the_console_email_of_the_demo():
+    refused = production(EMAIL_BACKEND="sers.console_email.EmailBackend")
+    assert refused.returncode != 0
+    assert "EMAIL_BACKEND" in refused.stderr

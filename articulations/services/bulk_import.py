@@ -5,7 +5,7 @@ Idempotent: importing the same file again changes nothing.
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,14 +29,17 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    notices: list[str] = field(default_factory=list)  # columns ignored, courses added...
 
 
 class ImportRejected(Exception):
-    """The file had problems; nothing was written. `problems` are (line, message) pairs."""
+    """The file had problems; nothing was written. `problems` are (line, message) pairs;
+    `notices` what the file's reading noticed (columns ignored)."""
 
-    def __init__(self, problems: list[tuple[int, str]]):
+    def __init__(self, problems: list[tuple[int, str]], notices: list[str] | None = None):
         super().__init__(f"{len(problems)} problem(s)")
         self.problems = problems
+        self.notices = notices or []
 
 
 def articulation_import(
@@ -51,13 +54,13 @@ def articulation_import(
     change nothing, so importing the same file again changes nothing.
     """
     require_manager(actor, consortium_id)
-    rows, problems = parse_file(filename=filename, content=content)
+    rows, problems, notices = parse_file(filename=filename, content=content)
     context = TermsContext.load(consortium_id)
     plan = plan_import(context=context, rows=rows)
-    problems = sorted(problems + plan.problems)
+    problems = sorted(problems + plan.problems, key=lambda problem: problem[0])
     if problems:
-        raise ImportRejected(problems)
-    result = ImportResult(unchanged=len(plan.unchanged))
+        raise ImportRejected(problems, notices)
+    result = ImportResult(unchanged=len(plan.unchanged), notices=notices + plan.notices)
     note = _("Imported from %(file)s.") % {"file": filename[:100]}
     new_agreements = [i for i in plan.writes if i.existing is None and i.version == 1]
     with transaction.atomic():
@@ -70,7 +73,7 @@ def articulation_import(
                 _import_write(actor, consortium_id, item, context, note)
             except ValidationError as error:
                 # Rolls the whole file back; rows are checked first, so this is rare.
-                raise ImportRejected([(item.line, m) for m in error.messages]) from None
+                raise ImportRejected([(item.line, m) for m in error.messages], notices) from None
             if item.existing is not None:
                 result.updated += 1
             else:
@@ -148,7 +151,8 @@ def _import_create_drafts(actor, consortium_id: int, items: list, note: str) -> 
         ],
     )
     for key, course in courses.items():
-        if local_codes[key] and course.local_code != local_codes[key]:
+        # Only the courses of the file: a title may also be there under another CIP code.
+        if local_codes.get(key) and course.local_code != local_codes[key]:
             course.local_code = local_codes[key]
             course.save(update_fields=["local_code"])
     courses = course_map()

@@ -120,6 +120,7 @@ def import_agreements(request):
         initial={"consortium": consortia.first()},
     )
     problems: list[tuple[int, str]] = []
+    notices: list[str] = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -127,10 +128,10 @@ def import_agreements(request):
                 actor=request.user,
                 consortium_id=form.cleaned_data["consortium"].pk,
                 filename=upload.name,
-                content=upload.read(),
+                content=upload.content,
             )
         except ImportRejected as rejected:
-            problems = rejected.problems
+            problems, notices = rejected.problems, rejected.notices
         else:
             messages.success(
                 request,
@@ -144,11 +145,13 @@ def import_agreements(request):
                     "unchanged": result.unchanged,
                 },
             )
+            for notice in result.notices:
+                messages.warning(request, notice)
             return redirect("articulations:manage_list")
     return render(
         request,
         "articulations/manage/import.html",
-        {"form": form, "problems": problems, "columns": COLUMNS},
+        {"form": form, "problems": problems, "notices": notices, "columns": COLUMNS},
     )
 
 

@@ -126,6 +126,7 @@ def registration_offer(
         .select_related(
             "articulation__high_school_course",
             "articulation__college",
+            "articulation__consortium",
             "teacher",
             "academic_year",
         )

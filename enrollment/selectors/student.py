@@ -11,7 +11,6 @@ from django.db.models import (
     Q,
 )
 from django.urls import reverse
-from django.utils import formats
 from django.utils.translation import gettext
 
 from accounts.permissions import (
@@ -22,10 +21,11 @@ from accounts.permissions import (
     student_scope,
 )
 from articulations.models import CollegeCourse
-from organisations.models import AcademicYear, ConsortiumPolicy
+from organisations.models import AcademicYear, Consortium, ConsortiumPolicy
 from organisations.selectors import academic_year_current
+from sers.formatting import display_date, money
 
-from ..identity import Identity, identities_match, mask_email
+from ..identity import Comparison, Identity, compare, mask_email
 from ..models import (
     INACTIVE_STATUSES,
     Enrollment,
@@ -33,7 +33,6 @@ from ..models import (
     EnrollmentStatusChange,
     Fee,
     IdentityChange,
-    MatchKind,
     StudentProfile,
 )
 from .visible import ATTAINED_STATUSES
@@ -74,7 +73,15 @@ def student_own_enrollment(*, access: Access, enrollment_id: int) -> Enrollment:
 @dataclass(frozen=True)
 class IdentityMatch:
     student: StudentProfile
-    kind: str
+    comparison: Comparison
+
+    @property
+    def kind(self) -> str:
+        return self.comparison.kind
+
+    @property
+    def strong(self) -> bool:
+        return self.comparison.strong
 
     @property
     def email_hint(self) -> str:
@@ -87,28 +94,58 @@ def identity_matches(
     middle_name: str,
     last_name: str,
     birth_date: date,
+    email: str = "",
+    phone: str = "",
+    high_school_id: int | None = None,
     exclude_student_id: int | None = None,
 ) -> list[IdentityMatch]:
-    """Students born on `birth_date` whose legal name matches (enrollment.identity), strongest
-    first. One query: the birth-date index keeps the candidates few."""
-    wanted = Identity(first_name=first_name, middle_name=middle_name, last_name=last_name)
-    candidates = StudentProfile.objects.filter(birth_date=birth_date).select_related("user")
+    """Students who may be this person (enrollment.identity), strongest first.
+
+    The candidates were born the same day, or on the day with day and month swapped; one
+    query (the birth-date index keeps them few). Merged records are left out: their
+    student is the record they were merged into.
+    """
+    wanted = Identity(
+        first_name=first_name,
+        middle_name=middle_name,
+        last_name=last_name,
+        birth_date=birth_date,
+        email=email,
+        phone=phone,
+        high_school_id=high_school_id,
+    )
+    dates = {birth_date}
+    if birth_date.day <= 12 and birth_date.day != birth_date.month:
+        dates.add(birth_date.replace(month=birth_date.day, day=birth_date.month))
+    candidates = StudentProfile.objects.filter(
+        birth_date__in=dates, merged_into__isnull=True
+    ).select_related("user")
     if exclude_student_id:
         candidates = candidates.exclude(pk=exclude_student_id)
     matches = []
     for candidate in candidates:
-        kind = identities_match(
+        comparison = compare(
             wanted,
             Identity(
                 first_name=candidate.legal_first_name,
                 middle_name=candidate.legal_middle_name,
                 last_name=candidate.legal_last_name,
+                birth_date=candidate.birth_date,
+                email=candidate.user.email,
+                phone=candidate.phone,
+                high_school_id=candidate.high_school_id,
             ),
         )
-        if kind is not None:
-            matches.append(IdentityMatch(student=candidate, kind=kind))
-    strength = {MatchKind.SAME: 0, MatchKind.VARIANT: 1, MatchKind.CLOSE: 2}
-    return sorted(matches, key=lambda m: (strength[m.kind], m.student.pk))
+        if comparison.warns:
+            matches.append(IdentityMatch(student=candidate, comparison=comparison))
+    return sorted(matches, key=lambda m: (-m.comparison.score, m.student.pk))
+
+
+def consortium_contact(*, high_school_id: int | None) -> Consortium | None:
+    """The consortium of a high school, for its contact details (None if unknown)."""
+    if not high_school_id:
+        return None
+    return Consortium.objects.filter(districts__high_schools=high_school_id).first()
 
 
 def school_email_domains(*, high_school_id: int, today: date | None = None) -> list[str]:
@@ -348,13 +385,13 @@ def student_next_steps(
             text = (
                 gettext("Pay the %(amount)s fee to %(consortium)s by %(date)s.")
                 % {
-                    "amount": f"${line.amount}",
+                    "amount": money(line.amount),
                     "consortium": line.consortium.name,
-                    "date": formats.date_format(deadline),
+                    "date": display_date(deadline),
                 }
                 if deadline
                 else gettext("Pay the %(amount)s fee to %(consortium)s.")
-                % {"amount": f"${line.amount}", "consortium": line.consortium.name}
+                % {"amount": money(line.amount), "consortium": line.consortium.name}
             )
             steps.append(NextStep(text, "#fees", gettext("How to pay")))
     if any(e.status == S.REGISTERED for e in active):

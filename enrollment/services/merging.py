@@ -1,8 +1,7 @@
-"""Duplicate students: the scan, dismissing a pair, and merging two records into one."""
+"""Duplicate students: dismissing a pair, and merging two records into one."""
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,9 +16,8 @@ from accounts.models import User
 from accounts.permissions import Capability, access_for, student_scope
 from accounts.security import user_sessions_end
 from sers import bulk
+from sers.formatting import money
 
-from ..identity import Identity, identities_match, last_names_match
-from ..identity import normalize as normalize_name
 from ..models import (
     INACTIVE_STATUSES,
     Enrollment,
@@ -28,11 +26,11 @@ from ..models import (
     Fee,
     FeeChange,
     IdentityChange,
-    MatchKind,
     PossibleDuplicate,
     StudentMerge,
     StudentProfile,
 )
+from .duplicates import duplicate_check
 from .fees import fee_history_add
 from .rosters import REMOVAL_REASONS
 from .transitions import change_log_record, enrollment_change_status
@@ -44,100 +42,19 @@ S = EnrollmentStatus
 
 
 # --- consortium admins: duplicate students -----------------------------------------------------
-
-
-def _digits(phone: str) -> str:
-    return "".join(c for c in phone if c.isdigit())
-
-
-def _nearly_same_date(a: date, b: date) -> bool:
-    """One of day, month or year typed wrong, or day and month swapped."""
-    same = (a.year == b.year) + (a.month == b.month) + (a.day == b.day)
-    swapped = a.year == b.year and a.month == b.day and a.day == b.month
-    return same == 2 or swapped
+# Pairs come from sign-up, legal-name corrections and the statewide duplicate check
+# (services/duplicates.py); here staff settle them: two people, or one merged record.
 
 
 def duplicate_scan(*, consortium_id: int) -> int:
-    """Look for likely duplicate students of a consortium's schools and queue new pairs.
-
-    Three checks: the sign-up matcher on students born the same day; the same legal
-    name with a birth date one typo away; the same phone number and last name.
-    Returns how many new pairs were queued. Pairs already queued are not added again.
-    """
-
-    students = list(
-        StudentProfile.objects.filter(
-            high_school__district__consortium_id=consortium_id, merged_into__isnull=True
-        ).values(
-            "pk", "legal_first_name", "legal_middle_name", "legal_last_name", "birth_date", "phone"
-        )
+    """The duplicate check a consortium's staff ask for. Students move between consortia,
+    so it is the statewide check (duplicates.duplicate_check): the consortium's students
+    compared with every student in the state. Returns how many new pairs it queued."""
+    summary = duplicate_check()
+    logger.info(
+        "duplicate check asked for: consortium_id=%s new_pairs=%s", consortium_id, summary.new_pairs
     )
-    found: dict[tuple[int, int], str] = {}
-
-    def add(a: dict, b: dict, kind: str) -> None:
-        key = (max(a["pk"], b["pk"]), min(a["pk"], b["pk"]))  # newer record first
-        found.setdefault(key, kind)
-
-    def identity(s: dict) -> Identity:
-        return Identity(
-            first_name=s["legal_first_name"],
-            middle_name=s["legal_middle_name"],
-            last_name=s["legal_last_name"],
-        )
-
-    by_date: dict[date, list[dict]] = {}
-    by_name: dict[str, list[dict]] = {}
-    by_phone: dict[str, list[dict]] = {}
-    for s in students:
-        by_date.setdefault(s["birth_date"], []).append(s)
-        name = normalize_name(f"{s['legal_first_name']} {s['legal_last_name']}")
-        by_name.setdefault(name, []).append(s)
-        if len(_digits(s["phone"])) >= 7:
-            by_phone.setdefault(_digits(s["phone"])[-10:], []).append(s)
-    for group in by_date.values():
-        for i, a in enumerate(group):
-            for b in group[i + 1 :]:
-                kind = identities_match(identity(a), identity(b))
-                if kind is not None:
-                    add(a, b, kind)
-    for group in by_name.values():
-        for i, a in enumerate(group):
-            for b in group[i + 1 :]:
-                if a["birth_date"] != b["birth_date"] and _nearly_same_date(
-                    a["birth_date"], b["birth_date"]
-                ):
-                    add(a, b, MatchKind.BIRTH_DATE)
-    for group in by_phone.values():
-        for i, a in enumerate(group):
-            for b in group[i + 1 :]:
-                if last_names_match(a["legal_last_name"], b["legal_last_name"]) and (
-                    a["birth_date"] == b["birth_date"]
-                    or _nearly_same_date(a["birth_date"], b["birth_date"])
-                    or a["legal_first_name"] == b["legal_first_name"]
-                ):
-                    add(a, b, MatchKind.PHONE)
-    if not found:
-        return 0
-    known = set()
-    ids = {pk for pair in found for pk in pair}
-    for a, b in PossibleDuplicate.objects.filter(student_id__in=ids).values_list(
-        "student_id", "existing_student_id"
-    ):
-        known.add((a, b))
-        known.add((b, a))
-    new = [
-        PossibleDuplicate(
-            student_id=a,
-            existing_student_id=b,
-            match_kind=kind,
-            source=PossibleDuplicate.Source.STAFF_CHECK,
-        )
-        for (a, b), kind in found.items()
-        if (a, b) not in known
-    ]
-    PossibleDuplicate.objects.bulk_create(new, ignore_conflicts=True)
-    logger.info("duplicate check: consortium_id=%s new_pairs=%s", consortium_id, len(new))
-    return len(new)
+    return summary.new_pairs
 
 
 def possible_duplicate_dismiss(*, actor, duplicate_id: int) -> PossibleDuplicate:
@@ -463,12 +380,12 @@ def _merge_fees(*, actor, survivor, merged, decisions, label) -> list[dict]:
             keep_merged = FEE_RANK[fee.status] > FEE_RANK[other.status]
         keep, drop = (fee, other) if keep_merged else (other, fee)
         dropped = _(
-            "%(label)s: combined with fee %(id)s (%(status)s, $%(amount)s%(receipt)s%(waiver)s)."
+            "%(label)s: combined with fee %(id)s (%(status)s, %(amount)s%(receipt)s%(waiver)s)."
         ) % {
             "label": label,
             "id": drop.pk,
             "status": drop.get_status_display(),
-            "amount": drop.paid_amount if drop.paid_amount is not None else drop.amount,
+            "amount": money(drop.paid_amount if drop.paid_amount is not None else drop.amount),
             "receipt": f", receipt {drop.receipt_number}" if drop.receipt_number else "",
             "waiver": f", {drop.waiver_reason}" if drop.waiver_reason else "",
         }

@@ -76,14 +76,15 @@ def enrollment_register(
 
     `override_reason` (a consortium admin's late registration; the caller checks the
     actor may override) sets the registration window aside, and only the window; the
-    history row is marked as an override with the reason.
+    history row is marked as an override with the reason. Inside the window nothing is
+    set aside: the registration is an ordinary one and the reason is kept as a note.
     """
     override_reason = override_reason.strip()
     today = today or timezone.localdate()
     with transaction.atomic():
-        section = Section.objects.select_related("articulation", "teacher", "academic_year").get(
-            pk=section.pk
-        )
+        section = Section.objects.select_related(
+            "articulation__consortium", "teacher", "academic_year"
+        ).get(pk=section.pk)
         articulation = section.articulation
         policy = policy_for(
             consortium_id=articulation.consortium_id, academic_year_id=section.academic_year_id
@@ -98,7 +99,13 @@ def enrollment_register(
             valid_for_year=articulation.valid_years.filter(pk=section.academic_year_id).exists(),
             today=today,
         )
-        if refusal and override_reason and refusal[0] in WINDOW_REFUSALS and policy is not None:
+        # The override sets the window aside only when the window refuses: a registration
+        # inside the window is an ordinary one, whatever reason was given.
+        window_set_aside = bool(
+            refusal and override_reason and refusal[0] in WINDOW_REFUSALS and policy is not None
+        )
+        late = window_set_aside and refusal[0] == "window_closed"
+        if window_set_aside:
             refusal = None
         if refusal:
             raise RegistrationRefused(refusal[1], code=refusal[0])
@@ -139,12 +146,20 @@ def enrollment_register(
                 _("You are already registered for this class."), code="duplicate"
             ) from None
         reason = _("Registered by staff for the student.") if on_behalf else ""
-        if override_reason:
+        if late:
             reason = _("Late registration after the window: %(reason)s") % {
                 "reason": override_reason
             }
+        elif window_set_aside:
+            reason = _("Registration before the window opened: %(reason)s") % {
+                "reason": override_reason
+            }
+        elif override_reason and on_behalf:
+            reason = _("Registered by staff for the student, inside the window: %(reason)s") % {
+                "reason": override_reason
+            }
         enrollment_record_created(
-            enrollment=enrollment, actor=actor, reason=reason, override=bool(override_reason)
+            enrollment=enrollment, actor=actor, reason=reason, override=window_set_aside
         )
         change_log_record(actor=actor, what="registration", student_ids=[student.pk])
         Fee.objects.get_or_create(

@@ -26,7 +26,6 @@ from organisations.models import HighSchool
 from sers import bulk
 
 from .. import tasks
-from ..identity import blocks_sign_up
 from ..models import (
     IdentityChange,
     PossibleDuplicate,
@@ -89,13 +88,15 @@ EMAIL_VERIFICATION_MAX_AGE = 60 * 60 * 24 * 3  # three days
 class DuplicateIdentity(ValidationError):
     """A sign-up looks like a student we already have.
 
-    `matches` are IdentityMatch rows; `can_continue` is True when all of them are only
-    close (CLOSE) and the student may confirm they are a different person.
+    `matches` are IdentityMatch rows, strongest first. The student may always say none of
+    them is theirs and go on (`can_continue`: nobody is stopped for good); `strong` is
+    True when one is almost surely the same person (the same names and birth date).
     """
 
-    def __init__(self, *, matches: list, can_continue: bool):
+    def __init__(self, *, matches: list):
         self.matches = matches
-        self.can_continue = can_continue
+        self.can_continue = True
+        self.strong = any(match.strong for match in matches)
         super().__init__(_("We may already have an account for you."), code="duplicate_identity")
 
 
@@ -126,9 +127,10 @@ def student_sign_up(
 ) -> StudentProfile | None:
     """Create a student's account and profile, unless they already have one.
 
-    A SAME or VARIANT identity match (enrollment.identity) refuses the sign-up; a CLOSE
-    one refuses it until the student confirms they are a different person, and is then
-    recorded for staff review. The verification email goes out after commit.
+    A sign-up that resembles existing students (enrollment.identity: the names, birth
+    date, email, phone and school) is refused until the student confirms they are a
+    different person; it then goes on, and each pair is recorded with its reasons for
+    staff review (PossibleDuplicate). The verification email goes out after commit.
 
     An address that already has an account creates nothing and returns None; the
     account's owner gets a notice instead (sign in, or reset the password). The person
@@ -148,12 +150,12 @@ def student_sign_up(
             middle_name=identity["legal_middle_name"],
             last_name=identity["legal_last_name"],
             birth_date=birth_date,
+            email=email,
+            phone=phone,
+            high_school_id=high_school.pk,
         )
-        blocking = [m for m in matches if blocks_sign_up(m.kind)]
-        if blocking:
-            raise DuplicateIdentity(matches=blocking, can_continue=False)
         if matches and not different_person_confirmed:
-            raise DuplicateIdentity(matches=matches, can_continue=True)
+            raise DuplicateIdentity(matches=matches)
         existing_id = User.objects.filter(email__iexact=email).values_list("pk", flat=True).first()
         if existing_id is not None:
             return _sign_up_address_taken(user_id=existing_id, password=password, language=language)
@@ -180,17 +182,24 @@ def student_sign_up(
             language=language,
         )
         PossibleDuplicate.objects.bulk_create(
-            PossibleDuplicate(
-                student=profile,
-                existing_student_id=match.student.pk,
-                match_kind=match.kind,
-                source=PossibleDuplicate.Source.SIGN_UP,
-            )
+            possible_duplicate(profile, match, PossibleDuplicate.Source.SIGN_UP)
             for match in matches
         )
         tasks.send_verification_email.delay_on_commit(user.pk)
     logger.info("student signed up: student_id=%s possible_duplicates=%s", profile.pk, len(matches))
     return profile
+
+
+def possible_duplicate(profile: StudentProfile, match, source: str) -> PossibleDuplicate:
+    """The queue row for a new or corrected record that resembles `match.student`."""
+    return PossibleDuplicate(
+        student=profile,
+        existing_student_id=match.student.pk,
+        match_kind=match.kind,
+        reasons=list(match.comparison.reasons),
+        score=match.comparison.score,
+        source=source,
+    )
 
 
 def _sign_up_address_taken(*, user_id: int | None, password: str, language: str) -> None:
@@ -530,16 +539,14 @@ def student_identity_change(
             middle_name=profile.legal_middle_name,
             last_name=profile.legal_last_name,
             birth_date=profile.birth_date,
+            email=profile.user.email,
+            phone=profile.phone,
+            high_school_id=profile.high_school_id,
             exclude_student_id=profile.pk,
         )
         PossibleDuplicate.objects.bulk_create(
             [
-                PossibleDuplicate(
-                    student=profile,
-                    existing_student_id=match.student.pk,
-                    match_kind=match.kind,
-                    source=PossibleDuplicate.Source.IDENTITY_CHANGE,
-                )
+                possible_duplicate(profile, match, PossibleDuplicate.Source.IDENTITY_CHANGE)
                 for match in matches
             ],
             ignore_conflicts=True,

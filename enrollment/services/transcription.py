@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import Capability, access_for
 from enrollment.rules import eligible_for_transcription_q
+from sers.text import TextLineField
 
 from .. import tasks
 from ..models import (
@@ -28,6 +29,10 @@ logger = logging.getLogger(__name__)
 
 
 S = EnrollmentStatus
+# The rules of the form's and the upload's college student id: never cut to fit.
+COLLEGE_STUDENT_ID = TextLineField(
+    max_length=Enrollment._meta.get_field("college_student_id").max_length, required=False
+)
 
 
 def _registrar_enrollments(actor, enrollment_ids):
@@ -45,9 +50,11 @@ def enrollments_transcribe(
     college_student_ids: dict[int, str],
     transcribed_on: date,
     today: date | None = None,
+    reason: str = "",
 ) -> int:
     """Mark eligible enrollments transcribed with each student's college id and the
-    posting date: all of them, or none. Returns how many."""
+    posting date: all of them, or none. Returns how many. `reason` goes to the history
+    (for example which college system reported the posting)."""
 
     if not college_student_ids:
         raise ValidationError(_("Tick at least one enrollment to mark transcribed."))
@@ -56,10 +63,18 @@ def enrollments_transcribe(
     cleaned: dict[int, str] = {}
     problems = []
     for enrollment_id, college_id in college_student_ids.items():
-        college_id = (college_id or "").strip()
+        try:
+            college_id = COLLEGE_STUDENT_ID.clean(college_id or "")
+        except ValidationError as error:
+            raise ValidationError(
+                {
+                    "college_student_id": _("College student ID: %(problem)s")
+                    % {"problem": " ".join(error.messages)}
+                }
+            ) from None
         if not college_id:
             problems.append(enrollment_id)
-        cleaned[int(enrollment_id)] = college_id[:30]
+        cleaned[int(enrollment_id)] = college_id
     if problems:
         raise ValidationError(
             {"college_student_id": _("Enter the college student id of every ticked student.")}
@@ -89,6 +104,7 @@ def enrollments_transcribe(
                 for enrollment_id in sorted(cleaned)
             ],
             actor=actor,
+            reason=reason,
         )
         change_log_record(actor=actor, what="credit transcribed", enrollment_ids=cleaned)
         tasks.send_student_notifications.delay_on_commit("transcribed", sorted(cleaned))

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_tables2 import RequestConfig
 
 from accounts.permissions import Capability, access_for, get_in_scope
-from enrollment import importers, tasks
+from enrollment import importers
 from enrollment.selectors import consortium, staff_records, visible
 from organisations.models import AcademicYear, ConsortiumPolicy
 from organisations.selectors import academic_year_current, policy_for
@@ -33,6 +33,7 @@ from ..models import (
 )
 from ..services import (
     class_requests,
+    duplicate_checks,
     fees,
     merging,
 )
@@ -213,10 +214,21 @@ def duplicate_list(request):
     access = require_capability(request, Capability.MERGE_STUDENTS)
     table = DuplicateTable(consortium.duplicate_queue(access=access))
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    checks = duplicate_checks.duplicate_check_states(consortium_ids=access.consortium_ids)
     return render(
         request,
         "enrollment/staff/duplicates.html",
-        {"table": table, "consortia": access.consortium_ids},
+        {
+            "table": table,
+            "consortia": access.consortium_ids,
+            "check_running": any(state.running for state in checks.values()),
+            "last_check": max(
+                (state for state in checks.values() if not state.running),
+                key=lambda state: state.finished_at,
+                default=None,
+            ),
+            "check_new_pairs": sum(state.new_pairs for state in checks.values()),
+        },
     )
 
 
@@ -224,12 +236,24 @@ def duplicate_list(request):
 @require_POST
 def duplicate_scan(request):
     access = require_capability(request, Capability.MERGE_STUDENTS)
-    for consortium_id in sorted(access.consortium_ids):
-        tasks.scan_for_duplicates.delay_on_commit(consortium_id)
-    messages.success(
-        request,
-        _("The duplicate check is running. New pairs appear in this list when it is done."),
-    )
+    states = duplicate_checks.duplicate_check_request(consortium_ids=access.consortium_ids)
+    # Said as it stands now: where tasks run in-process the check has finished already.
+    if states and not any(state.running for state in states.values()):
+        found = sum(state.new_pairs for state in states.values())
+        messages.success(
+            request,
+            ngettext(
+                "The duplicate check is done: %(count)s new pair to review.",
+                "The duplicate check is done: %(count)s new pairs to review.",
+                found,
+            )
+            % {"count": found},
+        )
+    else:
+        messages.success(
+            request,
+            _("The duplicate check is running. New pairs appear in this list when it is done."),
+        )
     return redirect("enrollment:duplicate_list")
 
 

@@ -20,7 +20,7 @@ from ..forms import (
     RecoveryForm,
     SignUpForm,
 )
-from ..identity import blocks_sign_up
+from ..identity import is_likely_same_person
 from ..services import (
     signup,
 )
@@ -33,6 +33,11 @@ RECOVERY_HINT_SESSION_KEY = "enrollment_recovery_hint"
 
 
 SIGN_UP_EMAIL_SESSION_KEY = "enrollment_sign_up_email"
+
+
+# Set when a student said "none of these accounts is mine": the school they chose, so the
+# next page can say what happens next and whom to contact.
+SIGN_UP_REVIEW_SESSION_KEY = "enrollment_sign_up_review"
 
 
 # Lookups that reveal an email hint: per client address, and per person looked up.
@@ -128,6 +133,10 @@ def sign_up(request):
                 return _too_many(request, "enrollment/sign_up.html", context)
             context["matches"] = _remember_matches(request, duplicate.matches)
             context["can_continue"] = duplicate.can_continue
+            context["strong"] = duplicate.strong
+            context["consortium"] = student_selectors.consortium_contact(
+                high_school_id=data["high_school"].pk
+            )
             return render(request, "enrollment/sign_up.html", context)
         except ValidationError as error:
             for field, errors in error.message_dict.items():
@@ -137,6 +146,10 @@ def sign_up(request):
         # got an email instead): no sign-in and no SERS id here, both come with the
         # confirmation link, so nobody learns which addresses have an account.
         request.session[SIGN_UP_EMAIL_SESSION_KEY] = data["email"]
+        if data["different_person"] and request.session.pop(RECOVERY_SESSION_KEY, None):
+            request.session[SIGN_UP_REVIEW_SESSION_KEY] = data["high_school"].pk
+        else:
+            request.session.pop(SIGN_UP_REVIEW_SESSION_KEY, None)
         domains = student_selectors.school_email_domains(high_school_id=data["high_school"].pk)
         if student_selectors.email_is_school_address(data["email"], domains):
             messages.warning(
@@ -208,7 +221,7 @@ def forgot_email(request):
             last_name=data["legal_last_name"],
             birth_date=data["birth_date"],
         ):
-            if blocks_sign_up(match.kind):
+            if is_likely_same_person(match.kind):
                 signup.student_send_account_recovery(student_id=match.student.pk)
         context["searched"] = True
     return render(request, "enrollment/forgot_email.html", context)
@@ -253,7 +266,17 @@ def verify_sent(request):
         email = request.session.get(SIGN_UP_EMAIL_SESSION_KEY)
         if not email:
             return redirect(f"{reverse('accounts:login')}?{urlencode({'next': request.path})}")
-        return render(request, "enrollment/verify_sent.html", {"student": None, "email": email})
+        review_school = request.session.get(SIGN_UP_REVIEW_SESSION_KEY)
+        return render(
+            request,
+            "enrollment/verify_sent.html",
+            {
+                "student": None,
+                "email": email,
+                "review": review_school is not None,
+                "consortium": student_selectors.consortium_contact(high_school_id=review_school),
+            },
+        )
     student = request_student(request)
     if student.user.email_verified:
         return redirect("enrollment:dashboard")

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import Capability, get_in_scope
 from enrollment import importers, pagecache, rules
-from enrollment.selectors import teaching, visible
+from enrollment.selectors import oneroster, teaching, visible
 from organisations.models import AcademicYear, HighSchool
 from organisations.selectors import academic_year_current
 
@@ -149,6 +149,8 @@ def _roster_content(request, section) -> tuple[str, dict]:
             "roster": roster,
             "waiting": sum(1 for e in roster if e.status == EnrollmentStatus.REGISTERED),
             "closed": section.completed_at is not None,
+            # The school's own class list (its SIS), when the class is matched to it.
+            "school_list": oneroster.section_school_list(section=section, roster=roster),
         },
     )
     return html, {"student_ids": [e.student_id for e in roster]}
@@ -222,6 +224,13 @@ def _posted_grades(request, roster) -> dict[int, str]:
     return grades
 
 
+def _unsaved(result, enrollment) -> bool:
+    """Whether a grade box holds something other than the enrollment's saved grade."""
+    if result is None:
+        return False
+    return bool(result.error) or result.grade != enrollment.grade
+
+
 def _grade_rows(section, roster, *, typed=None, results=None, saved=None) -> list[dict]:
     """One row per student for the grade page: what is shown in the box and beside it."""
     typed, results, saved = typed or {}, results or {}, saved or {}
@@ -238,6 +247,8 @@ def _grade_rows(section, roster, *, typed=None, results=None, saved=None) -> lis
                 "enrollment": enrollment,
                 "value": value,
                 "result": result,
+                # Typed but not saved: shown without the saved result's badge.
+                "pending": _unsaved(result, enrollment),
                 "editable": enrollment.status in rules.GRADABLE_STATUSES,
                 "saved": saved.get(str(enrollment.pk), ""),
             }
@@ -275,8 +286,10 @@ def teacher_grades(request, pk: int):
         )
     typed = _posted_grades(request, roster)
     only = request.POST.get("save_row", "")
-    # A row's own button (no JavaScript) saves that row; the main button saves them all.
-    typed_to_save = {int(only): typed.get(int(only), "")} if only.isdigit() else typed
+    # A row's own button (no JavaScript) saves that row; the main button, and Enter in any
+    # box (the form's hidden default button), save them all.
+    only_id = int(only) if only.isdigit() else None
+    typed_to_save = {only_id: typed.get(only_id, "")} if only_id is not None else typed
     try:
         rows = grading.grades_save(actor=request.user, section_id=section.pk, grades=typed_to_save)
     except grading.GradesRefused as refused:
@@ -288,7 +301,7 @@ def teacher_grades(request, pk: int):
         context = _grades_context(request, section, roster, typed=typed)
         return render(request, "enrollment/staff/grades.html", context, status=400)
     changed = [row for row in rows if row.changed]
-    request.session[GRADES_SAVED_KEY] = {
+    saved = {
         str(row.enrollment_id): (_("Saved: attained") if row.attained else _("Saved: not attained"))
         for row in changed
     }
@@ -297,6 +310,32 @@ def teacher_grades(request, pk: int):
         ngettext("%(count)s grade saved.", "%(count)s grades saved.", len(changed))
         % {"count": len(changed)},
     )
+    if only_id is not None:
+        # One row saved: what was typed in the other rows stays on the page, unsaved.
+        roster = teaching.section_roster(section=section)
+        others = {
+            pk: raw
+            for pk, raw in typed.items()
+            if pk != only_id
+            and raw.strip()
+            and _unsaved(
+                grading.grade_check(articulation=section.articulation, raw=raw),
+                next(e for e in roster if e.pk == pk),
+            )
+        }
+        if others:
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)s other grade you typed is not saved yet: use “Save all grades”.",
+                    "%(count)s other grades you typed are not saved yet: use “Save all grades”.",
+                    len(others),
+                )
+                % {"count": len(others)},
+            )
+            context = _grades_context(request, section, roster, typed=others, saved=saved)
+            return render(request, "enrollment/staff/grades.html", context)
+    request.session[GRADES_SAVED_KEY] = saved
     return redirect("enrollment:teacher_grades", pk=section.pk)
 
 
@@ -307,9 +346,23 @@ def teacher_grade_check(request, pk: int):
     _access, section = _teacher_section(request, pk)
     if not is_fragment(request):
         return redirect("enrollment:teacher_grades", pk=section.pk)
-    raw = next((v for k, v in request.GET.items() if k.startswith("grade_")), "")
+    key, raw = next(((k, v) for k, v in request.GET.items() if k.startswith("grade_")), ("", ""))
     result = grading.grade_check(articulation=section.articulation, raw=raw) if raw else None
-    return render(request, "enrollment/staff/partials/grade_result.html", {"result": result})
+    # Only the grade already saved shows as a result; anything else is "not saved yet".
+    enrollment_id = key.removeprefix("grade_")
+    saved_grade = (
+        Enrollment.objects.filter(section=section, pk=int(enrollment_id))
+        .values_list("grade", flat=True)
+        .first()
+        if enrollment_id.isdigit()
+        else None
+    )
+    pending = result is not None and (bool(result.error) or result.grade != saved_grade)
+    return render(
+        request,
+        "enrollment/staff/partials/grade_result.html",
+        {"result": result, "pending": pending},
+    )
 
 
 @login_required
@@ -351,7 +404,8 @@ def teacher_grade_row(request, pk: int, enrollment_pk: int):
     row = _grade_rows(
         section,
         [enrollment],
-        typed={enrollment.pk: raw},
+        # Saved: the box shows the grade as saved; refused: what was typed, to correct it.
+        typed={} if status == 200 else {enrollment.pk: raw},
         results=results,
         saved={str(enrollment.pk): saved},
     )[0]

@@ -9,8 +9,7 @@ from decimal import Decimal
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role
-from accounts.permissions import Access, enrollment_scope
+from accounts.permissions import Access
 from articulations.models import Articulation
 from enrollment.models import Enrollment, EnrollmentStatus, Fee, StudentProfile
 from enrollment.rules import eligible_for_transcription_q
@@ -18,29 +17,9 @@ from enrollment.selectors.visible import ATTAINED_STATUSES, ATTEMPTED_STATUSES
 from organisations.models import Consortium, District, HighSchool
 
 from .home import Stat
+from .scope import COUNTED_HINT, counted_enrollments, reporting_access
 
 S = EnrollmentStatus
-
-REPORTING_ROLES = frozenset({Role.STATE_STAFF, Role.CONSORTIUM_ADMIN, Role.CAREER_SPECIALIST})
-
-
-def reporting_access(access: Access | None) -> Access:
-    """The user seen through their reporting roles only (state, consortium, district).
-
-    Reports count what those roles cover, not the classes a user also teaches or the
-    college they also register for.
-    """
-    if access is None:
-        return Access(user_id=None)
-    return Access(
-        user_id=access.user_id,
-        roles=access.roles & REPORTING_ROLES,
-        consortium_ids=access.consortium_ids,
-        district_ids=access.district_ids,
-        high_school_ids=access.high_school_ids,
-        is_state=access.is_state,
-    )
-
 
 SMALL_CELL = 10  # counts of 1 to 9 students are shown as "<10"
 FINAL_STATUSES = (S.ATTAINED, S.NOT_ATTAINED, S.TRANSCRIBED)
@@ -330,12 +309,7 @@ def _breakdown_row(label: str, values: dict) -> Row:
 
 
 def _reporting_enrollments(access: Access, academic_year_id: int | None):
-    queryset = Enrollment.objects.filter(
-        enrollment_scope(reporting_access(access)), status__in=ATTEMPTED_STATUSES
-    )
-    if academic_year_id:
-        queryset = queryset.filter(section__academic_year_id=academic_year_id)
-    return queryset
+    return counted_enrollments(access=access, academic_year_id=academic_year_id)
 
 
 def _dimension_label(dimension: Dimension, value) -> str:
@@ -525,7 +499,14 @@ def dashboard_report(*, access: Access, academic_year_id: int | None, dimension:
     year_cluster = year_cluster_table(access=access)
     funnel = funnel_table(access=access, academic_year_id=academic_year_id)
     total = dict(zip((c.key for c in BREAKDOWN_COLUMNS), breakdown.total.cells, strict=True))
-    summary = [Stat(column.label, total[column.key].display) for column in BREAKDOWN_COLUMNS]
+    summary = [
+        Stat(
+            column.label,
+            total[column.key].display,
+            COUNTED_HINT if column.key in ("students", "enrollments") else "",
+        )
+        for column in BREAKDOWN_COLUMNS
+    ]
     charts = {
         "year_cluster": {
             "labels": [column.label for column in year_cluster.columns],

@@ -16,9 +16,10 @@ from enrollment.selectors.visible import (
     enrollments_visible,
     sections_visible,
     status_counts,
-    students_visible,
 )
 from organisations.models import AcademicYear, Consortium
+
+from .scope import COUNTED_HINT, counted_enrollments, registration_totals
 
 S = EnrollmentStatus
 
@@ -101,6 +102,20 @@ def _teacher_panel(access: Access, year) -> Panel:
     )
 
 
+def _registration_stats(scope: Access, year) -> list[Stat]:
+    """Students registered and registrations this year, as the reports dashboard counts
+    them for the same scope and year (scope.counted_enrollments), and said on the card."""
+    totals = (
+        registration_totals(access=scope, academic_year_id=year.pk)
+        if year
+        else {"students": 0, "registrations": 0}
+    )
+    return [
+        Stat(_("Students registered this year"), totals["students"], COUNTED_HINT),
+        Stat(_("Registrations this year"), totals["registrations"], COUNTED_HINT),
+    ]
+
+
 def _specialist_panel(access: Access, year) -> Panel:
     scope = _staff_enrollments(
         access,
@@ -112,8 +127,7 @@ def _specialist_panel(access: Access, year) -> Panel:
     return Panel(
         _("My schools"),
         [
-            Stat(_("Students"), students_visible(access=scope).count()),
-            Stat(_("Registrations this year"), sum(counts.values())),
+            *_registration_stats(scope, year),
             Stat(_("Waiting for teacher to confirm"), counts[S.REGISTERED]),
             Stat(_("Credits attained this year"), counts[S.ATTAINED] + counts[S.TRANSCRIBED]),
         ],
@@ -167,8 +181,6 @@ def _consortium_panel(access: Access, year) -> Panel:
     scope = _staff_enrollments(
         access, roles=frozenset({Role.CONSORTIUM_ADMIN}), consortium_ids=access.consortium_ids
     )
-    year_enrollments = _year_enrollments(scope, year)
-    counts = status_counts(year_enrollments)
     articulation_counts = dict(
         Articulation.objects.filter(articulation_scope(scope))
         .order_by()
@@ -181,7 +193,6 @@ def _consortium_panel(access: Access, year) -> Panel:
         status=Fee.Status.UNPAID,
         amount__gt=0,
     ).count()
-    students = year_enrollments.order_by().values("student_id").distinct().count()
     return Panel(
         _("My consortium"),
         [
@@ -192,23 +203,25 @@ def _consortium_panel(access: Access, year) -> Panel:
                 + articulation_counts.get(Articulation.Status.SUBMITTED, 0)
                 + articulation_counts.get(Articulation.Status.APPROVED, 0),
             ),
-            Stat(_("Students registered this year"), students),
-            Stat(_("Registrations this year"), sum(counts.values())),
+            *_registration_stats(scope, year),
             Stat(_("Unpaid fees this year"), unpaid),
         ],
     )
 
 
 def _state_panel(access: Access, year) -> Panel:
-    year_enrollments = Enrollment.objects.filter(section__academic_year=year)
+    scope = _staff_enrollments(access, roles=frozenset({Role.STATE_STAFF}), is_state=True)
+    year_enrollments = (
+        counted_enrollments(access=scope, academic_year_id=year.pk)
+        if year
+        else Enrollment.objects.none()
+    )
     credits = credit_totals(year_enrollments)
-    students = year_enrollments.order_by().values("student_id").distinct().count()
     return Panel(
         _("Statewide"),
         [
             Stat(_("Consortia"), Consortium.objects.count()),
-            Stat(_("Students registered this year"), students),
-            Stat(_("Registrations this year"), year_enrollments.count()),
+            *_registration_stats(scope, year),
             Stat(_("Credits attempted this year"), credits["attempted"]),
             Stat(_("Credits attained this year"), credits["attained"]),
         ],

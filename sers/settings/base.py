@@ -3,12 +3,13 @@
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from sers.logs import logging_config
 
+from .backends import databases, file_storage
 from .env import env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "django_prometheus",
+    "ninja",  # the API's docs page (/api/v1/docs) serves its assets from static files
     # SERS, bottom layer first (README: Architecture)
     "accounts",
     "accesslog",
@@ -46,6 +48,7 @@ INSTALLED_APPS = [
     "articulations",
     "enrollment",
     "reports",
+    "api",
     "operations",
     "demo",
 ]
@@ -95,35 +98,25 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sers.context_processors.navigation",
+                "sers.context_processors.service",
             ],
+            # sers_date, sers_datetime, money and the error summary, in every template
+            "builtins": ["sers.templatetags.sers_ui"],
         },
     },
 ]
 
-# Database: DATABASE_URL, or an SQLite file for the embedded demo.
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout let the demo server and in-process tasks share the file.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        "transaction_mode": "IMMEDIATE",
-    }
-elif env_bool("DATABASE_SERVER_SIDE_BINDING", True):
-    # Parameters bound by the server, and psycopg 3 prepares a statement run 5 times on a
-    # connection (Django turns that off unless OPTIONS asks): PostgreSQL then plans it
-    # once, not on every request (state-size data: the roster 22 -> 11 ms, grade save
-    # 48 -> 34 ms). Not with a pooler in transaction mode.
-    options = DATABASES["default"].setdefault("OPTIONS", {})
-    options["server_side_binding"] = True
-    options["prepare_threshold"] = env_int("DATABASE_PREPARE_THRESHOLD", 5)
+# Databases (sers/settings/backends.py): DATABASE_URL, or an SQLite file for the embedded
+# demo; DATABASE_REPLICA_URL, a read replica for reporting; DATABASE_POOLER=pgbouncer
+# behind PgBouncer in transaction pooling mode.
+DATABASES = databases(f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+# Reporting reads go to the replica when there is one (sers/db_router.py); the rest, and
+# everything when there is none, to the primary. SERS_REPLICA_WAIT_SECONDS: how long a
+# report that must see the primary's latest commits waits for the replica to replay them
+# before it reads from the primary instead.
+DATABASE_ROUTERS = ["sers.db_router.ReportingRouter"]
+SERS_REPLICA_READS = "replica" in DATABASES
+SERS_REPLICA_WAIT_SECONDS = env_int("SERS_REPLICA_WAIT_SECONDS", 10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "consortia.User"
@@ -158,24 +151,40 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "America/Los_Angeles"
 USE_I18N = True
 USE_TZ = True
+# One date style and one money style per language (sers/formats/, sers/formatting.py).
+FORMAT_MODULE_PATH = ["sers.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
+# Report files: MEDIA_ROOT, or S3-compatible object storage with SERS_S3_BUCKET
+# (sers/settings/backends.py). A download checks the user's permission, then streams the
+# file or, with SERS_FILE_DOWNLOADS=redirect, sends a signed link of SERS_S3_URL_SECONDS.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": file_storage(),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+OBJECT_STORAGE = STORAGES["default"]["BACKEND"].startswith("storages.")
+SERS_FILE_DOWNLOADS = env_choice(
+    "SERS_FILE_DOWNLOADS", ["stream", "redirect"], "redirect" if OBJECT_STORAGE else "stream"
+)
+if SERS_FILE_DOWNLOADS == "redirect" and not OBJECT_STORAGE:
+    raise ImproperlyConfigured(
+        "SERS_FILE_DOWNLOADS=redirect needs object storage (SERS_S3_BUCKET): a local file "
+        "has no signed link."
+    )
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
+# Labelled cells, so that each row is a card on a phone (sers-stack in static/css/sers.css).
+DJANGO_TABLES2_TEMPLATE = "components/table.html"
 
-# Email: one "default" mailer. The console backend prints messages (the demo);
-# production sets EMAIL_BACKEND to SMTP with EMAIL_HOST and friends.
-EMAIL_BACKEND_PATH = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Email: one "default" mailer. The console backend prints messages as people read them,
+# links whole (the demo: sers/console_email.py); production sets EMAIL_BACKEND to SMTP
+# with EMAIL_HOST and friends.
+EMAIL_BACKEND_PATH = env_str("EMAIL_BACKEND", "sers.console_email.EmailBackend")
 MAILERS = {
     "default": {
         "BACKEND": EMAIL_BACKEND_PATH,
@@ -284,8 +293,22 @@ CELERY_TASK_TIME_LIMIT = 60 * 30
 # Above the hard time limit, so Redis never re-delivers a job that is still running.
 # (The worker tests lower it with CELERY_VISIBILITY_TIMEOUT to see a redelivery quickly.)
 VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 60 * 60)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": VISIBILITY_TIMEOUT}
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": VISIBILITY_TIMEOUT}
+# How often a worker looks for tasks whose worker died (unacknowledged past the visibility
+# timeout) to hand out again; kombu's own default is about 100 s.
+RESTORE_SECONDS = env_int("CELERY_RESTORE_SECONDS", 60)
+# Several deployments (states) may share one Redis: each gives its keys a prefix of its
+# own (queues, unacknowledged tasks, results, the cache).
+REDIS_PREFIX = env_str("SERS_REDIS_PREFIX", "")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": RESTORE_SECONDS,
+    "unacked_restore_throttle": 1,
+    "global_keyprefix": REDIS_PREFIX,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "visibility_timeout": VISIBILITY_TIMEOUT,
+    "global_keyprefix": REDIS_PREFIX,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_TRACK_STARTED = True
 CELERY_WORKER_SEND_TASK_EVENTS = True
@@ -317,10 +340,19 @@ CELERY_BEAT_SCHEDULE["enrollment-credit-eligible-notices"] = {
     "task": "enrollment.tasks.send_credit_eligible_notices",
     "schedule": crontab(hour=7, minute=30),
 }
+# The statewide duplicate check (enrollment.services.duplicates), while the state sleeps.
+CELERY_BEAT_SCHEDULE["enrollment-statewide-duplicate-check"] = {
+    "task": "enrollment.tasks.check_for_duplicates",
+    "schedule": crontab(hour=1, minute=15),
+}
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_PREFIX,
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -338,5 +370,21 @@ SERS_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 # GET /metrics answers only `Authorization: Bearer <this>`; empty: 404 (README: Metrics).
 SERS_METRICS_TOKEN = env_str("SERS_METRICS_TOKEN", "")
 
+# The API for college systems (api/): calls a minute per token, and failed sign-ins (a
+# missing, unknown, expired or revoked token) a minute per client address, before 429.
+SERS_API_CALLS_PER_MINUTE = env_int("SERS_API_CALLS_PER_MINUTE", 120)
+SERS_API_FAILED_AUTH_PER_MINUTE = env_int("SERS_API_FAILED_AUTH_PER_MINUTE", 20)
+
 SERS_SITE_NAME = "SERS"
+# The state SERS serves (two-letter postal code): the PESC transcripts name it as the
+# agency behind the SERS ID and the assigner of college and school codes (reports/pesc.py).
+SERS_STATE_CODE = env_str("SERS_STATE_CODE", "WA").strip().upper()
+# The help desk: the "Help and contact" page, and where "Report a problem" sends reports.
+SERS_HELP_EMAIL = env_str("SERS_HELP_EMAIL", "help@sers.example.org")
+SERS_HELP_PHONE = env_str("SERS_HELP_PHONE", "")
+# A site of sample data (the embedded demo): every page says so.
+SERS_DEMO = env_bool("SERS_DEMO", False)
+# The embedded demo's staff logins come with two-step sign-in set up and their codes
+# printed (demo/twostep.py). Only the development settings turn it on; no variable does.
+SERS_DEMO_SIGN_IN_CODES = False
 SERS_BASE_URL = env_str("SERS_BASE_URL", "http://localhost:8000")

@@ -22,7 +22,9 @@ if SECRET_KEY == INSECURE_SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("Set SECRET_KEY to a random value of at least 50 characters.")
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Production needs DATABASE_URL pointing at PostgreSQL.")
-if EMAIL_BACKEND_PATH.endswith(("console.EmailBackend", "locmem.EmailBackend")):
+if EMAIL_BACKEND_PATH.endswith(
+    ("console.EmailBackend", "console_email.EmailBackend", "locmem.EmailBackend")
+):
     raise ImproperlyConfigured("Production needs a real EMAIL_BACKEND (SMTP) to reach students.")
 if not REDIS_URL:
     raise ImproperlyConfigured("Production needs REDIS_URL for Celery and the cache.")
@@ -43,6 +45,7 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SERS_TWO_FACTOR_REQUIRED = True
+SERS_DEMO_SIGN_IN_CODES = False  # never: the demo's printed two-step codes
 # docker-compose.yml puts one TLS proxy in front of the app (client addresses for throttling).
 SERS_PROXY_COUNT = env_int("SERS_PROXY_COUNT", 1)
 

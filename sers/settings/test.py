@@ -1,6 +1,8 @@
 """Tests: SQLite unless DATABASE_URL is set, tasks in-process unless REDIS_URL is set."""
 
+from .backends import database
 from .base import *  # noqa: F403
+from .env import env_str
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
@@ -9,6 +11,14 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# No reporting replica unless SERS_TEST_REPLICA_URL names one (a real streaming replica of
+# the test server, see .ci/run); then it mirrors the test database, and reporting reads go
+# to it only in the tests that turn SERS_REPLICA_READS on (tests/multihost/test_replica.py):
+# the others write in a transaction the replica cannot see.
+DATABASES.pop("replica", None)  # noqa: F405
+if _replica_url := env_str("SERS_TEST_REPLICA_URL", ""):
+    DATABASES["replica"] = {**database(_replica_url), "TEST": {"MIRROR": "default"}}  # noqa: F405
+SERS_REPLICA_READS = False
 # Tests always run tasks in-process; the worker tests start a real worker themselves.
 CELERY_TASK_ALWAYS_EAGER = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

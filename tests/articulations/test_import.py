@@ -228,10 +228,10 @@ def test_agreements_of_another_consortium_are_refused(world, outsider_admin):
 @pytest.mark.parametrize(
     ("filename", "content", "message"),
     [
-        ("a.txt", b"x", "Upload a .csv or .xlsx file"),
+        ("a.txt", b"x", "Upload a file ending in .csv, .xlsx"),
         ("a.csv", b"", "The file is empty"),
-        ("a.csv", b"agreement_number,colour\n", "Missing columns"),
-        ("a.xlsx", b"not a zip", "not a readable Excel"),
+        ("a.csv", b"agreement_number,colour\n", "Missing columns: version, college_code"),
+        ("a.xlsx", b"not a zip", "not an Excel workbook"),
     ],
 )
 def test_unreadable_files_are_explained(world, filename, content, message):
@@ -323,3 +323,151 @@ def test_an_agreement_number_in_another_case_is_refused(world):
     with pytest.raises(ImportRejected) as rejected:
         do_import(world, as_csv([row(world, agreement_number="casc-001")]))
     assert "already has this agreement as CASC-001" in rejected.value.problems[0][1]
+
+
+# ---------------------------------------------------------------------------------------
+# A course title the consortium already has under another CIP code
+
+
+def test_a_title_known_under_another_cip_code_becomes_a_second_course(world, client):
+    """A high-school course is its title and CIP code together: the file's code does not
+    change the existing course (its agreements keep theirs), and the page says so."""
+    other = HighSchoolCourse.objects.create(
+        consortium=world.consortium, title="Auto Tech 1", cip_code="11.0101", local_code="OLD"
+    )
+    result = do_import(world, as_csv([row(world)]))
+    assert result.created == 1
+    other.refresh_from_db()
+    assert (other.cip_code, other.local_code) == ("11.0101", "OLD")
+    course = Articulation.objects.get(agreement_number="IMP-1").high_school_course
+    assert (course.title, course.cip_code, course.local_code) == ("Auto Tech 1", "47.0604", "AT1")
+    (notice,) = result.notices
+    assert notice.startswith("Line 2: SERS has the course “Auto Tech 1” with CIP code 11.0101;")
+    assert "separate course with CIP code 47.0604" in notice
+    again = do_import(world, as_csv([row(world)]))
+    assert (again.unchanged, again.notices) == (1, [])
+
+    # A draft moved to the other code uses that course; neither course changes.
+    moved = do_import(world, as_csv([row(world, cip_code="11.0101", local_code="")]))
+    assert moved.updated == 1
+    assert Articulation.objects.get(agreement_number="IMP-1").high_school_course == other
+    other.refresh_from_db()
+    assert (other.cip_code, other.local_code) == ("11.0101", "OLD")
+
+    client.force_login(world.admin)
+    upload = SimpleUploadedFile(
+        "a.csv", as_csv([row(world, agreement_number="IMP-9", cip_code="47.0605")])
+    )
+    response = client.post(IMPORT, {"consortium": world.consortium.pk, "file": upload}, follow=True)
+    assert "SERS has the course “Auto Tech 1” with CIP code 11.0101, 47.0604" in (
+        response.content.decode()
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The rules of the form, through the reader of every upload
+
+
+def csv_with(rows: list[dict], *, delimiter=",", extra: dict | None = None) -> str:
+    buffer = io.StringIO()
+    names = [*COLUMN_NAMES, *(extra or {})]
+    writer = csv.DictWriter(buffer, fieldnames=names, delimiter=delimiter, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows([{**values, **(extra or {})} for values in rows])
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("high_school_course", "Auto\x00Tech", "Null characters are not allowed."),
+        (
+            "competencies",
+            "Brakes\x07",
+            "Remove the control character (a character that cannot be typed) from this text.",
+        ),
+        (
+            "high_school_course",
+            "A" * 201,
+            "Ensure this value has at most 200 characters (it has 201).",
+        ),
+        ("local_code", "L" * 21, "Ensure this value has at most 20 characters (it has 21)."),
+        ("minimum_grade", "3.00000", "Ensure this value has at most 5 characters (it has 7)."),
+    ],
+    ids=["nul", "bell", "long-title", "long-local-code", "long-grade"],
+)
+def test_a_refused_cell_is_named_by_line_and_column_once(world, column, value, message):
+    before = state()
+    with pytest.raises(ImportRejected) as rejected:
+        do_import(
+            world, as_csv([row(world), row(world, agreement_number="IMP-2", **{column: value})])
+        )
+    assert rejected.value.problems == [(3, f"{column}: {message}")]
+    assert state() == before
+
+
+def test_tabs_and_line_breaks_are_normalised_as_the_form_does(world):
+    values = row(
+        world, high_school_course=" Auto\tTech  1 ", competencies="Brakes\t and more\r\nEngines\r"
+    )
+    do_import(world, as_csv([values]))
+    imported = Articulation.objects.get(agreement_number="IMP-1")
+    assert imported.high_school_course.title == "Auto Tech 1"
+    assert imported.competencies == "Brakes and more\nEngines"
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["blank-lines-before-the-header", "semicolons", "tabs", "excel-sep-line"],
+)
+def test_the_layouts_a_spreadsheet_writes(world, layout):
+    text = {
+        "blank-lines-before-the-header": lambda: "\r\n\r\n" + csv_with([row(world)]),
+        "semicolons": lambda: csv_with([row(world)], delimiter=";"),
+        "tabs": lambda: csv_with([row(world)], delimiter="\t"),
+        "excel-sep-line": lambda: "sep=;\r\n" + csv_with([row(world)], delimiter=";"),
+    }[layout]()
+    result = do_import(world, text.encode())
+    assert (result.created, result.notices) == (1, [])
+
+
+def test_extra_columns_are_ignored_with_a_notice_on_the_page(world, client):
+    text = csv_with([row(world)], extra={"Reviewer": "Pat", "Notes": "ok"})
+    result = do_import(world, text.encode())
+    assert result.created == 1
+    assert result.notices == [
+        "These columns are not used by this upload and were ignored: Reviewer, Notes."
+    ]
+    client.force_login(world.admin)
+    upload = SimpleUploadedFile(
+        "a.csv", csv_with([row(world, college_code="NOPE")], extra={"Notes": "x"}).encode()
+    )
+    response = client.post(IMPORT, {"consortium": world.consortium.pk, "file": upload})
+    assert "were ignored: Notes." in response.content.decode()
+    assert response.context["problems"] == [
+        (2, "college_code: NOPE is not a college of this consortium.")
+    ]
+
+
+def test_a_real_spreadsheet_export_bom_semicolons_and_windows_1252(world):
+    """Excel's "CSV" in Spanish: semicolons and Windows-1252, with a byte-order mark in
+    front as some tools add."""
+    text = csv_with([row(world, high_school_course="Diseño Gráfico — Núñez")], delimiter=";")
+    do_import(world, b"\xef\xbb\xbf" + text.encode("cp1252"))
+    course = Articulation.objects.get(agreement_number="IMP-1").high_school_course
+    assert course.title == "Diseño Gráfico — Núñez"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("a.txt", b"x", "Upload a file ending in .csv, .xlsx."),
+        ("a.csv", "agreement_number\r\n".encode("utf-16"), "saved as UTF-16"),
+        ("a.xlsx", b"%PDF-1.7", "not an Excel workbook"),
+    ],
+)
+def test_the_page_checks_the_file_as_every_upload_is_checked(client, world, name, content, message):
+    client.force_login(world.admin)
+    upload = SimpleUploadedFile(name, content)
+    response = client.post(IMPORT, {"consortium": world.consortium.pk, "file": upload})
+    assert message in response.context["form"].errors["file"][0]

@@ -209,6 +209,41 @@ def test_a_late_registration_by_the_consortium_admin(here, maria):
     )
 
 
+def test_a_registration_inside_the_window_is_not_recorded_as_late(here, maria):
+    """A reason typed in the late-registration box while the window is open sets nothing
+    aside: the registration is an ordinary one on the student's behalf."""
+    assert here.policy.registration_open_on(datetime.date(2026, 12, 1))
+    enrollment = helpdesk.enrollment_register_on_behalf(
+        actor=here.admin,
+        student_id=maria.pk,
+        section_id=here.section.pk,
+        override_reason="Counselor asked",
+    )
+    change = EnrollmentStatusChange.objects.get(enrollment=enrollment)
+    assert "Late" not in change.reason
+    assert "after the window" not in change.reason
+    assert (change.kind, change.reason) == (
+        "change",
+        "Registered by staff for the student, inside the window: Counselor asked",
+    )
+
+
+def test_a_registration_before_the_window_opens_says_so(here, maria):
+    here.policy.registration_opens = datetime.date(2026, 12, 15)
+    here.policy.save()
+    enrollment = helpdesk.enrollment_register_on_behalf(
+        actor=here.admin,
+        student_id=maria.pk,
+        section_id=here.section.pk,
+        override_reason="Program starts early",
+    )
+    change = EnrollmentStatusChange.objects.get(enrollment=enrollment)
+    assert (change.kind, change.reason) == (
+        "override",
+        "Registration before the window opened: Program starts early",
+    )
+
+
 def test_an_override_does_not_skip_the_other_rules(here, maria):
     here.policy.registration_closes = datetime.date(2026, 11, 15)
     here.policy.save()

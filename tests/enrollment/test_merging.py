@@ -1,4 +1,5 @@
-"""Tests of enrollment.services.merging: the duplicate scan, dismissing a pair, merging."""
+"""Tests of enrollment.services.merging: dismissing a pair, merging (the duplicate check
+itself: test_duplicates.py)."""
 
 import datetime
 
@@ -36,68 +37,6 @@ def rows() -> list:
         StudentMerge.objects.count(),
         AccessLogEntry.objects.count(),
     ]
-
-
-# --- the duplicate scan ---------------------------------------------------------------------
-
-
-def test_the_duplicate_check_finds_likely_pairs(here, there):
-    born = datetime.date(2009, 3, 4)
-    jon = StudentProfileFactory(
-        high_school=here.school,
-        legal_first_name="Jonathan",
-        legal_last_name="Smith",
-        birth_date=born,
-    )
-    jonny = StudentProfileFactory(
-        high_school=here.school, legal_first_name="Jon", legal_last_name="Smith", birth_date=born
-    )
-    typo = StudentProfileFactory(
-        high_school=here.school,
-        legal_first_name="Ana",
-        legal_last_name="Reyes",
-        birth_date=datetime.date(2009, 5, 1),
-    )
-    ana = StudentProfileFactory(
-        high_school=here.school,
-        legal_first_name="Ana",
-        legal_last_name="Reyes",
-        birth_date=datetime.date(2009, 1, 5),
-    )
-    phone_a = StudentProfileFactory(
-        high_school=here.school,
-        legal_first_name="Luis",
-        legal_last_name="Ortiz",
-        phone="509-555-0199",
-        birth_date=datetime.date(2008, 2, 2),
-    )
-    phone_b = StudentProfileFactory(
-        high_school=here.school,
-        legal_first_name="Luis",
-        legal_last_name="Ortiz Vega",
-        phone="(509) 555 0199",
-        birth_date=datetime.date(2008, 9, 9),
-    )
-    twin = StudentProfileFactory(
-        high_school=here.school, legal_first_name="Maria", legal_last_name="Smith", birth_date=born
-    )
-    far = StudentProfileFactory(
-        high_school=there.school, legal_first_name="Jon", legal_last_name="Smith", birth_date=born
-    )
-
-    assert merging.duplicate_scan(consortium_id=here.consortium.pk) == 3
-    pairs = {
-        frozenset((p.student_id, p.existing_student_id)): p.match_kind
-        for p in PossibleDuplicate.objects.all()
-    }
-    assert pairs == {
-        frozenset((jon.pk, jonny.pk)): "variant",
-        frozenset((typo.pk, ana.pk)): "birth_date",
-        frozenset((phone_a.pk, phone_b.pk)): "phone",
-    }
-    assert twin.pk not in {pk for pair in pairs for pk in pair}
-    assert far.pk not in {pk for pair in pairs for pk in pair}
-    assert merging.duplicate_scan(consortium_id=here.consortium.pk) == 0  # no repeats
 
 
 # --- dismissing a pair ----------------------------------------------------------------------

@@ -201,49 +201,34 @@ def test_sign_up_creates_the_account_and_sends_the_link_after_commit(
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("first_name", ["Marisol", "MARISOL", "Mari"])
-def test_a_same_or_variant_identity_refuses_the_sign_up_even_when_confirmed(
+@pytest.mark.parametrize("first_name", ["Marisol", "MARISOL", "Marysol"])
+def test_a_matching_identity_asks_first_and_is_never_refused_for_good(
     world, first_name, django_capture_on_commit_callbacks
 ):
     existing = StudentProfileFactory(
         legal_first_name="Marisol", legal_last_name="Quintero", birth_date=BORN
     )
     before = accounts()
-    with (
-        django_capture_on_commit_callbacks(execute=True),
-        pytest.raises(DuplicateIdentity) as refused,
-    ):
-        sign_up(world, legal_first_name=first_name, different_person_confirmed=True)
-    assert refused.value.code == "duplicate_identity"
-    assert refused.value.can_continue is False
-    assert [match.student for match in refused.value.matches] == [existing]
+    with pytest.raises(DuplicateIdentity) as asked:
+        sign_up(world, legal_first_name=first_name)
+    assert asked.value.code == "duplicate_identity"
+    assert asked.value.can_continue is True
+    assert [match.student for match in asked.value.matches] == [existing]
     assert accounts() == before
     assert mail.outbox == []
 
-
-@pytest.mark.django_db
-def test_a_close_identity_asks_first_then_is_recorded_for_staff_review(
-    world, django_capture_on_commit_callbacks
-):
-    existing = StudentProfileFactory(
-        legal_first_name="Marisol", legal_last_name="Quintero", birth_date=BORN
-    )
-    before = accounts()
-    with pytest.raises(DuplicateIdentity) as refused:
-        sign_up(world, legal_first_name="Marisela")
-    assert refused.value.can_continue is True
-    assert accounts() == before
-
+    # "None of these is me": the account is made and the pair waits for staff.
     with django_capture_on_commit_callbacks(execute=True):
-        profile = sign_up(world, legal_first_name="Marisela", different_person_confirmed=True)
+        profile = sign_up(world, legal_first_name=first_name, different_person_confirmed=True)
     pair = PossibleDuplicate.objects.get()
-    assert (pair.student, pair.existing_student, pair.match_kind, pair.source, pair.status) == (
+    assert (pair.student, pair.existing_student, pair.source, pair.status) == (
         profile,
         existing,
-        "close",
         PossibleDuplicate.Source.SIGN_UP,
         PossibleDuplicate.Status.OPEN,
     )
+    assert pair.reasons and pair.score is not None
+    assert "family_same" in pair.reasons
     assert [m.to for m in mail.outbox] == [[FRESH]]
 
 

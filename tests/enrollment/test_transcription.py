@@ -102,6 +102,21 @@ def test_the_ticked_credits_are_marked_and_the_students_told(
             TODAY,
             {"college_student_id": ["Enter the college student id of every ticked student."]},
         ),
+        (
+            # Never cut to the 30 characters the field holds: refused with the limit.
+            "one too long",
+            TODAY,
+            {
+                "college_student_id": [
+                    "College student ID: Ensure this value has at most 30 characters (it has 31)."
+                ]
+            },
+        ),
+        (
+            "one with a NUL",
+            TODAY,
+            {"college_student_id": ["College student ID: Null characters are not allowed."]},
+        ),
     ],
 )
 def test_wrong_input_marks_nothing(here, ready, ids, transcribed_on, expected):
@@ -110,6 +125,8 @@ def test_wrong_input_marks_nothing(here, ready, ids, transcribed_on, expected):
         "none": {},
         "all": {first.pk: "C1", second.pk: "C2"},
         "one blank": {first.pk: "C1", second.pk: "  "},
+        "one too long": {first.pk: "C1", second.pk: "C" * 31},
+        "one with a NUL": {first.pk: "C1", second.pk: "C\x002"},
     }[ids]
     before = rows()
     with pytest.raises(ValidationError) as refused:

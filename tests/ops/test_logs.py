@@ -117,6 +117,7 @@ def personal_data() -> list[re.Pattern]:
                 birth.strftime("%m/%d/%Y"),
                 f"{birth.month}/{birth.day}/{birth.year}",
                 f"{birth.month}/{birth.day}/{birth:%y}",
+                f"{birth:%B} {birth.day}, {birth.year}",  # as the pages write it
             }
         )
     for found in (full, words, emails, dates):

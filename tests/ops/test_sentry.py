@@ -28,7 +28,7 @@ FIRST, LAST = "Marisol", "Quintanilla"
 EMAIL = "marisol.quintanilla@example.net"
 BIRTH = datetime.date(2009, 5, 17)
 PHONE = "360-555-0147"
-PERSONAL = [FIRST, LAST, EMAIL, PHONE, "2009-05-17", "05/17/2009", "5/17/2009"]
+PERSONAL = [FIRST, LAST, EMAIL, PHONE, "2009-05-17", "05/17/2009", "5/17/2009", "May 17, 2009"]
 
 
 @pytest.fixture(autouse=True)

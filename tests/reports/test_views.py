@@ -1,6 +1,7 @@
 """Every reports view: the normal case, anonymous, the wrong role (403), the outsider (404)."""
 
 import datetime
+import re
 
 import pytest
 from django.core.files.storage import default_storage
@@ -9,10 +10,11 @@ from django.utils import timezone
 
 from accesslog.models import AccessLogEntry
 from accounts.models import Role, RoleMembership
-from reports.models import ReportJob
+from reports.models import ReportJob, TranscriptReportRow
 from reports.services import report_job_run
 from tests.factories import StudentProfileFactory, UserFactory, make_staff
 from tests.reports.conftest import College
+from tests.world import add_section, school_year
 
 pytestmark = pytest.mark.django_db
 
@@ -261,11 +263,11 @@ def test_rerun_builds_the_same_rows_again(client, college, django_capture_on_com
     client.force_login(college.registrar)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("reports:report_job_rerun", args=[source.pk]), {"file_format": "xml"}
+            reverse("reports:report_job_rerun", args=[source.pk]), {"file_format": "pesc"}
         )
     rerun = ReportJob.objects.exclude(pk=source.pk).get()
     assert response.url == reverse("reports:report_job_detail", args=[rerun.pk])
-    assert (rerun.source_job, rerun.file_format, rerun.status) == (source, "xml", "done")
+    assert (rerun.source_job, rerun.file_format, rerun.status) == (source, "pesc", "done")
 
 
 def test_rerun_refuses_a_bad_format_and_unfinished_reports(client, college):
@@ -324,6 +326,70 @@ def test_registrar_asks_for_a_report(client, college, year, django_capture_on_co
         "xlsx",
     )
     assert (job.marks_sent, job.only_new, job.status) == (True, False, "done")
+
+
+def test_the_default_report_holds_every_credit_the_queue_shows(
+    client, college, year, django_capture_on_commit_callbacks
+):
+    """The form as it opens (no school year chosen) takes the credits of every year that
+    the registrar's queue shows as ready, not only this year's."""
+    last_year = school_year(2025)
+    earlier = add_section(college.articulation, year=last_year)
+    for _ in range(3):
+        college.eligible(section=earlier)
+    college.eligible()
+    queue = client_queue_count(client, college)
+    assert queue == 4
+
+    page = client.get(reverse("reports:report_transcript_new"))
+    form = page.context["form"]
+    # As a browser sends the form untouched: each select's chosen option (else its first).
+    defaults = {
+        name: form[name].value() or next(iter(form.fields[name].choices))[0]
+        for name in ("college", "academic_year", "term")
+    } | {"file_format": "csv"}
+    for name in ("only_new", "marks_sent"):
+        if form[name].value():
+            defaults[name] = "on"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("reports:report_transcript_new"), defaults)
+
+    job = ReportJob.objects.get()
+    assert job.academic_year is None
+    assert TranscriptReportRow.objects.filter(job=job).count() == queue
+
+
+def client_queue_count(client, college) -> int:
+    """How many credits the registrar's transcription queue shows as ready."""
+    client.force_login(college.registrar)
+    page = client.get(reverse("enrollment:registrar_queue")).content.decode()
+    return int(re.search(r"(\d+) credits? ready to transcribe", page).group(1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_built_at_once_is_said_to_be_ready(client, college, year):
+    """Where tasks run in-process (the demo) the report is built before its page comes
+    back: the message says it is ready, as its status does, and nowhere "being built"."""
+    college.eligible()
+    client.force_login(college.registrar)
+    data = {"college": college.college.pk, "academic_year": "", "term": "", "file_format": "csv"}
+    response = client.post(reverse("reports:report_transcript_new"), data, follow=True)
+    html = response.content.decode()
+    assert "Your report is ready to download." in html
+    assert "being built" not in html
+    assert ">Ready<" in html
+
+
+def test_a_report_waiting_for_a_worker_claims_nothing_else(client, college, year):
+    college.eligible()
+    client.force_login(college.registrar)
+    data = {"college": college.college.pk, "academic_year": "", "term": "", "file_format": "csv"}
+    # The task waits for the commit (the test's transaction): the report has not started.
+    response = client.post(reverse("reports:report_transcript_new"), data, follow=True)
+    html = response.content.decode()
+    assert "ready to download" not in html
+    assert "being built" not in html
+    assert ">Waiting to start<" in html
 
 
 def test_a_bad_request_shows_errors_and_queues_nothing(client, college, year):

@@ -43,6 +43,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accesslog.models import AccessLogEntry
 from accounts.models import RoleMembership
 from accounts.twofactor import SESSION_KEY, VERIFY
+from api.models import ApiToken
+from api.services import api_token_create
 from articulations.models import Articulation, RolloverRun
 from enrollment.models import Fee, PossibleDuplicate, SectionRequest
 from enrollment.views.student_signup import RECOVERY_HINT_SESSION_KEY
@@ -127,6 +129,22 @@ def _set_password(w: World) -> str:
     return reverse("accounts:password_reset_confirm", args=[uid, "set-password"])
 
 
+def _api_token_pk(w: World) -> int:
+    """The registrar's API token (made on first use)."""
+    token = ApiToken.objects.filter(college=w.college).first()
+    if token is None:
+        token, _secret = api_token_create(
+            actor=w.registrar, college=w.college, label="Scale", days=30
+        )
+    return token.pk
+
+
+def _api_sign_in(client: Client, w: World) -> None:
+    """The API's sign-in: a new token of the registrar's college on every call."""
+    _token, secret = api_token_create(actor=w.registrar, college=w.college, label="Scale", days=30)
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+
+
 HX = {"htmx": True}
 A, T, ST = "anonymous", "teacher", "student"
 ADM, REG, SPEC, STATE = "consortium admin", "registrar", "career specialist", "state staff"
@@ -186,6 +204,35 @@ PAGES: list[Page] = [
         url("organisations:consortium_teacher", "teacher.pk"),
         14,
     ),
+    # --- state staff: the organisations ---------------------------------------------------------
+    Page(
+        "organisations:state_organisations_home",
+        STATE,
+        url("organisations:state_organisations_home"),
+        99,
+    ),
+    *(
+        Page(
+            "organisations:state_organisations",
+            STATE,
+            url("organisations:state_organisations", kind),
+            99,
+            variant=kind,
+        )
+        for kind in ("consortia", "colleges", "districts", "high-schools")
+    ),
+    Page(
+        "organisations:state_organisation_new",
+        STATE,
+        url("organisations:state_organisation_new", "high-schools"),
+        99,
+    ),
+    Page(
+        "organisations:state_organisation",
+        STATE,
+        url("organisations:state_organisation", "high-schools", "school.pk"),
+        99,
+    ),
     # --- home, per role ------------------------------------------------------------------------
     Page("home", A, url("home"), 3),
     Page("home", ST, url("home"), 14),
@@ -195,6 +242,10 @@ PAGES: list[Page] = [
     Page("home", "college approver", url("home"), 11),
     Page("home", ADM, url("home"), 14),
     Page("home", STATE, url("home"), 15),
+    # --- the footer's pages --------------------------------------------------------------------
+    *(Page(name, A, url(name), 2) for name in ("help", "accessibility", "privacy", "cookies")),
+    Page("report_problem", A, url("report_problem"), 2),
+    Page("report_problem", ST, url("report_problem"), 6),
     # --- reports -------------------------------------------------------------------------------
     Page("reports:report_jobs", REG, url("reports:report_jobs"), 11),
     Page("reports:report_jobs", STATE, url("reports:report_jobs"), 11),
@@ -335,7 +386,8 @@ PAGES: list[Page] = [
     # --- teachers ------------------------------------------------------------------------------
     Page("enrollment:teacher_classes", T, url("enrollment:teacher_classes"), 13),
     Page("enrollment:teacher_class_request", T, url("enrollment:teacher_class_request"), 14),
-    Page("enrollment:teacher_roster", T, url("enrollment:teacher_roster", "section.pk"), 15),
+    # + 2: the school's class list mapped to the class (enrollment.selectors.oneroster)
+    Page("enrollment:teacher_roster", T, url("enrollment:teacher_roster", "section.pk"), 17),
     Page("enrollment:teacher_grades", T, url("enrollment:teacher_grades", "section.pk"), 17),
     Page(
         "enrollment:teacher_grade_check",
@@ -384,6 +436,15 @@ PAGES: list[Page] = [
     Page("enrollment:staff_student", REG, url("enrollment:staff_student", "student.pk"), 17),
     Page("enrollment:staff_student", STATE, url("enrollment:staff_student", "student.pk"), 17),
     Page("enrollment:staff_register", ADM, url("enrollment:staff_register", "student.pk"), 12),
+    # --- the schools' class lists --------------------------------------------------------------
+    Page("enrollment:sis_imports", SPEC, url("enrollment:sis_imports"), 11),
+    Page("enrollment:sis_imports", T, url("enrollment:sis_imports"), 11),
+    Page(
+        "enrollment:sis_mapping",
+        SPEC,
+        url("enrollment:sis_mapping", "sis_import.pk", query="all=1"),
+        14,
+    ),
     # --- consortium admins ---------------------------------------------------------------------
     Page("enrollment:consortium_home", ADM, url("enrollment:consortium_home"), 14),
     Page("enrollment:fee_list", ADM, url("enrollment:fee_list"), 19),
@@ -437,6 +498,17 @@ PAGES: list[Page] = [
     ),
     Page("enrollment:registrar_undo", REG, url("enrollment:registrar_undo", "transcribed.pk"), 10),
     Page("enrollment:registrar_upload", REG, url("enrollment:registrar_upload"), 9),
+    # --- college systems: the registrars' API tokens, and the API (a token, no session) ---------
+    Page("api:tokens", REG, url("api:tokens"), 10, prepare=lambda c, w: _api_token_pk(w)),
+    Page("api:token_new", REG, url("api:token_new"), 9),
+    Page("api:token_revoke", REG, url("api:token_revoke", _api_token_pk), 9),
+    Page("api-v1:credits_ready", A, url("api-v1:credits_ready"), 12, prepare=_api_sign_in),
+    Page("api-v1:credit", A, url("api-v1:credit", "ready.pk"), 11, prepare=_api_sign_in),
+    Page("api-v1:agreements", A, url("api-v1:agreements"), 9, prepare=_api_sign_in),
+    Page("api-v1:openapi-json", A, url("api-v1:openapi-json"), 0),
+    Page("api-v1:openapi-view", A, url("api-v1:openapi-view"), 0),
+    Page("api-v1:api-root", A, url("api-v1:api-root"), 0, status=404),
+    Page("api-v1:not-found", A, url("api-v1:not-found"), 0, status=404),
 ]
 
 # Pages that show no list of the data the world grows (a form, one object, numbers, a
@@ -445,6 +517,9 @@ PAGES: list[Page] = [
 FIXED_CONTENT = {
     *(f"home[{persona}]" for persona in (A, ST, T, SPEC, REG, "college approver", ADM, STATE)),
     "set_language[anonymous]",
+    *(f"{name}[anonymous]" for name in ("help", "accessibility", "privacy", "cookies")),
+    "report_problem[anonymous]",
+    "report_problem[student]",
     "healthz[anonymous]",
     "readyz[anonymous]",
     "metrics[anonymous]",
@@ -480,10 +555,19 @@ FIXED_CONTENT = {
     "enrollment:registrar_transcribe_one[registrar]",
     "enrollment:registrar_undo[registrar]",
     "enrollment:registrar_upload[registrar]",
+    "api:tokens[registrar]",
+    "api:token_new[registrar]",
+    "api:token_revoke[registrar]",
+    "api-v1:credit[anonymous]",
+    "api-v1:openapi-json[anonymous]",
+    "api-v1:openapi-view[anonymous]",
+    "api-v1:api-root[anonymous]",
+    "api-v1:not-found[anonymous]",
 }
 
 # Routes that only take a POST (a form's action): no page to measure. Their GET must be 405.
 POST_ONLY = {
+    "api-v1:credits_acknowledge",
     "accounts:logout",
     "organisations:teacher_invitation_resend",
     "organisations:consortium_public_settings",

@@ -46,6 +46,11 @@ from enrollment.models import (
     IdentityChange,
     PossibleDuplicate,
     SectionRequest,
+    SisClass,
+    SisClassMapping,
+    SisEnrollment,
+    SisImport,
+    SisStudent,
     StudentMerge,
 )
 from enrollment.services.signup import email_verification_token
@@ -117,6 +122,7 @@ class World:
     duplicate: object
     invited: object  # a teacher invited and not yet activated
     job: object  # a finished transcript-credit report with a file
+    sis_import: object  # the main school's class lists (its SIS), the main class mapped
     units: int = 0
     past_years: list = field(default_factory=list)
 
@@ -284,7 +290,12 @@ def build_world() -> World:
         ),
         invited=_teacher(school, invited=True),
         job=job,
+        sis_import=SisImport.objects.create(high_school=school, imported_by=admin),
     )
+    SisClassMapping.objects.create(
+        high_school=school, class_sourced_id="class-main", section=section, decided_by=admin
+    )
+    SisClass.objects.create(sis_import=world.sis_import, sourced_id="class-main", title="Web")
     return world.grow(1)
 
 
@@ -437,6 +448,20 @@ def _add_unit(w: World, i: int) -> None:
     merged.merged_into = s
     merged.save(update_fields=["merged_into"])
     StudentMerge.objects.create(survivor=s, merged=merged, merged_by=w.admin, reason="Same person")
+
+    # The school's class lists: an older upload, a class nobody mapped, and two students
+    # in the main class at school (one registered, one not).
+    SisImport.objects.create(high_school=w.school, imported_by=w.specialist, is_current=False)
+    SisClass.objects.create(sis_import=w.sis_import, sourced_id=f"class-{i}", title=f"Art {i}")
+    main_class = SisClass.objects.get(sis_import=w.sis_import, sourced_id="class-main")
+    for given, family in ((s.legal_first_name, s.legal_last_name), ("Sam", f"Absent{i}")):
+        sis_student = SisStudent.objects.create(
+            sis_import=w.sis_import,
+            sourced_id=f"user-{_n()}",
+            given_name=given,
+            family_name=family,
+        )
+        SisEnrollment.objects.create(sis_class=main_class, sis_student=sis_student)
 
     # Work queues: a possible duplicate, a class request, an invited teacher.
     a, b = _student(w.school), _student(school)

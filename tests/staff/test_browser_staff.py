@@ -65,9 +65,9 @@ def test_teacher_grades_a_class_of_30_and_the_registrar_transcribes(page, login,
     # The result shows while typing (htmx asks the server; nothing is saved yet).
     first = roster[0]
     page.locator(f"#grade-{first.pk}").fill("C")
-    expect(page.locator(f"#result-{first.pk}")).to_have_text("Not attained")
+    expect(page.locator(f"#result-{first.pk}")).to_have_text("Not saved yet: below the minimum")
     page.locator(f"#grade-{first.pk}").fill("A")
-    expect(page.locator(f"#result-{first.pk}")).to_have_text("Attained")
+    expect(page.locator(f"#result-{first.pk}")).to_have_text("Not saved yet: meets the minimum")
     assert Enrollment.objects.get(pk=first.pk).status == S.CONFIRMED
     # A typo is caught on the spot.
     page.locator(f"#grade-{roster[1].pk}").fill("Q")
@@ -75,7 +75,9 @@ def test_teacher_grades_a_class_of_30_and_the_registrar_transcribes(page, login,
     for enrollment, grade in zip(roster, GRADES, strict=True):
         page.locator(f"#grade-{enrollment.pk}").fill(grade)
     # Let the last checks answer (the test database is SQLite in memory: one writer).
-    expect(page.locator(f"#result-{roster[-1].pk}")).to_have_text("Not attained")
+    expect(page.locator(f"#result-{roster[-1].pk}")).to_have_text(
+        "Not saved yet: below the minimum"
+    )
     page.wait_for_load_state("networkidle")
     axe(page)
     with page.expect_navigation():

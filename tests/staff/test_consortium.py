@@ -18,7 +18,7 @@ from enrollment.models import (
     StudentMerge,
     StudentProfile,
 )
-from enrollment.services import class_requests, fees, merging
+from enrollment.services import class_requests, duplicate_checks, fees, merging
 from tests.factories import (
     EnrollmentFactory,
     FeeFactory,
@@ -171,6 +171,44 @@ def test_the_check_runs_from_the_page_and_pairs_can_be_dismissed(
     pair.refresh_from_db()
     assert (pair.status, pair.reviewed_by) == ("different", here.admin)
     assert list(client.get(reverse("enrollment:duplicate_list")).context["table"].rows) == []
+
+
+def _twins(here):
+    a, b = here.students[:2]
+    StudentProfile.objects.filter(pk=b.pk).update(
+        legal_first_name=a.legal_first_name,
+        legal_last_name=a.legal_last_name,
+        birth_date=a.birth_date,
+    )
+
+
+def test_while_the_check_runs_the_page_says_so_and_then_what_it_found(client, here):
+    _twins(here)
+    client.force_login(here.admin)
+    # The worker has not run the check yet (the task waits for the commit).
+    response = client.post(reverse("enrollment:duplicate_scan"), follow=True)
+    html = response.content.decode()
+    assert "The duplicate check is running." in html
+    assert "A duplicate check is running." in html
+    assert "Last check" not in html
+
+    duplicate_checks.duplicate_check_run(consortium_id=here.consortium.pk)
+    html = client.get(reverse("enrollment:duplicate_list")).content.decode()
+    assert "running" not in html
+    assert "1 new pair." in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_check_done_at_once_is_not_said_to_be_running(client, here):
+    """Where tasks run in-process (the demo) the check has finished before the page comes
+    back: the message says what it found, under the pairs it found."""
+    _twins(here)
+    client.force_login(here.admin)
+    response = client.post(reverse("enrollment:duplicate_scan"), follow=True)
+    html = response.content.decode()
+    assert "The duplicate check is done: 1 new pair to review." in html
+    assert "running" not in html
+    assert len(response.context["table"].rows) == 1
 
 
 # --- merges -------------------------------------------------------------------------------------

@@ -189,3 +189,43 @@ def test_invite_a_teacher_from_the_list(client, here, django_capture_on_commit_c
     assert invited.is_active is False
     page = client.get(reverse("organisations:consortium_teacher", args=[invited.pk]))
     assert "Send the invitation again" in page.content.decode()
+
+
+def test_a_refused_invitation_says_what_is_wrong_beside_each_box(client, here):
+    client.force_login(here.admin)
+    users = UserFactory._meta.model.objects.count()
+    response = client.post(
+        reverse("organisations:consortium_teacher_invite"),
+        {
+            "email": "new.teacher@school.example.org",
+            "first_name": "Nia",
+            "last_name": "P" * 151,
+            "high_school": here.school.pk,
+        },
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "every box is needed" not in html
+    form = response.context["invite_form"]
+    assert list(form.errors) == ["last_name"]
+    assert "at most 150 characters" in form.errors["last_name"][0]
+    assert "at most 150 characters" in html
+    # What was typed stays in the boxes.
+    assert 'value="new.teacher@school.example.org"' in html
+    assert UserFactory._meta.model.objects.count() == users
+
+
+def test_an_invitation_refused_by_the_service_shows_its_message_on_the_field(client, here, there):
+    client.force_login(here.admin)
+    response = client.post(
+        reverse("organisations:consortium_teacher_invite"),
+        {
+            "email": there.registrar.email,
+            "first_name": "Nia",
+            "last_name": "Park",
+            "high_school": here.school.pk,
+        },
+    )
+    assert response.status_code == 400
+    form = response.context["invite_form"]
+    assert "not a teacher in your consortium" in form.errors["email"][0]

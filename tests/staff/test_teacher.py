@@ -307,9 +307,14 @@ def test_the_result_shows_while_typing(client, here):
     url = reverse("enrollment:teacher_grade_check", args=[here.section.pk])
     e = here.enrollments[0]
     attained = client.get(url, {f"grade_{e.pk}": "b+"}, headers={"HX-Request": "true"})
-    assert "Attained" in attained.content.decode()
+    assert "Not saved yet: meets the minimum" in attained.content.decode()
     below = client.get(url, {f"grade_{e.pk}": "C"}, headers={"HX-Request": "true"})
-    assert "Not attained" in below.content.decode()
+    assert "Not saved yet: below the minimum" in below.content.decode()
+    # Only a saved grade shows the result's badge.
+    advance(e, S.GRADED, grade="B+")
+    saved = client.get(url, {f"grade_{e.pk}": "b+"}, headers={"HX-Request": "true"})
+    assert "Attained" in saved.content.decode()
+    assert "Not saved" not in saved.content.decode()
     # Without htmx the check is the grade page itself.
     assert client.get(url, {f"grade_{e.pk}": "B"}).status_code == 302
 
@@ -336,11 +341,34 @@ def test_htmx_saves_one_row_and_answers_with_the_row(client, here):
 def test_a_rows_own_button_without_javascript_saves_that_row(client, here):
     first, second, _third = here.enrollments
     client.force_login(here.teacher)
-    client.post(
+    response = client.post(
         _grades_url(here),
         {f"grade_{first.pk}": "B", f"grade_{second.pk}": "A", "save_row": str(second.pk)},
     )
     assert statuses(here) == [S.REGISTERED, S.GRADED, S.REGISTERED]
+    # The grade typed in the other row is not dropped: it stays in its box, marked unsaved.
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "1 other grade you typed is not saved yet" in page
+    assert f'name="grade_{first.pk}" value="B"' in page
+    # Saving that row alone, with nothing else typed, goes back to the page.
+    response = client.post(
+        _grades_url(here),
+        {f"grade_{first.pk}": "B", f"grade_{second.pk}": "A", "save_row": str(first.pk)},
+    )
+    assert response.status_code == 302
+    assert statuses(here) == [S.GRADED, S.GRADED, S.REGISTERED]
+
+
+def test_the_grade_page_has_a_default_button_that_saves_every_row(client, here):
+    """Enter in a grade box presses the form's first submit button: the one that saves
+    every row typed, never a row's own button."""
+    client.force_login(here.teacher)
+    page = client.get(_grades_url(here)).content.decode()
+    form = page[page.index('data-unsaved-warning'):]
+    first_button = form[form.index("<button") : form.index("</button>")]
+    assert 'name="save_row"' not in first_button
+    assert "Save all grades" in first_button
 
 
 def test_grades_change_until_the_deadline_then_only_by_override(client, here):

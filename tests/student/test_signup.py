@@ -219,24 +219,46 @@ def test_a_matching_sign_up_is_guided_to_the_existing_account(
     assert "jonathan.reyes@outlook.com" not in page
     assert "outlook" not in page
     assert "teacher or career specialist" in page
-    assert 'name="different_person"' not in page  # a strong match cannot be bypassed
+    assert 'name="different_person"' in page  # never stopped for good
+    assert "What happens next" in page
     assert StudentProfile.objects.count() == 1
     assert not User.objects.filter(email="new.address@gmail.com").exists()
     assert mail.outbox == []
 
 
-def test_a_strong_match_cannot_be_forced(
-    client, world, existing, django_capture_on_commit_callbacks
+@pytest.mark.parametrize("first", ["Jonathan", "Jon"])
+def test_not_me_creates_the_account_flags_it_and_says_what_happens_next(
+    client, world, existing, django_capture_on_commit_callbacks, first
 ):
-    post_sign_up(
+    """A twin, or someone with a common name: "none of these accounts is mine" goes on."""
+    response = post_sign_up(
         client,
         world,
         django_capture_on_commit_callbacks,
-        legal_first_name="Jon",
+        legal_first_name=first,
+        email="new.address@gmail.com",
+    )
+    assert 'name="different_person"' in response.content.decode()
+    response = post_sign_up(
+        client,
+        world,
+        django_capture_on_commit_callbacks,
+        legal_first_name=first,
         email="new.address@gmail.com",
         different_person="on",
     )
-    assert StudentProfile.objects.count() == 1
+    assert response.status_code == 302
+    new = StudentProfile.objects.get(user__email="new.address@gmail.com")
+    pair = PossibleDuplicate.objects.get()
+    assert (pair.student, pair.existing_student, pair.status) == (
+        new,
+        existing,
+        PossibleDuplicate.Status.OPEN,
+    )
+    page = client.get(response.url).content.decode()
+    assert "What happens next" in page
+    assert "two different people" in page
+    assert "teacher or career specialist" in page
 
 
 def test_the_reset_link_goes_to_the_existing_address(
@@ -296,12 +318,12 @@ def test_a_close_match_asks_then_is_allowed_and_recorded(
     assert response.status_code == 302
     new = StudentProfile.objects.get(user__email="jonathon.reyes@gmail.com")
     record = PossibleDuplicate.objects.get()
-    assert (record.student, record.existing_student, record.match_kind, record.source) == (
+    assert (record.student, record.existing_student, record.source) == (
         new,
         existing,
-        "close",
         PossibleDuplicate.Source.SIGN_UP,
     )
+    assert "given_sounds" in record.reasons
     assert record.status == PossibleDuplicate.Status.OPEN
 
 

@@ -18,7 +18,13 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Role, User
 from articulations.models import TeacherQualification
-from enrollment.models import IdentityChange, PossibleDuplicate, SectionRequest
+from enrollment.models import (
+    IdentityChange,
+    PossibleDuplicate,
+    SectionRequest,
+    SisClass,
+    SisImport,
+)
 from enrollment.services.signup import email_verification_token
 from organisations.services import teacher_activation_token
 from reports.models import ReportJob
@@ -88,6 +94,7 @@ class World:
     duplicate_student: object  # the newer record of that pair
     section_request: object
     report_job: object
+    sis_import: object  # our school's class lists, uploaded by our career specialist
     teacher_token: tuple  # (uidb64, token): our teacher's invitation (already used)
     reset_token: tuple  # (uidb64, token): a password-reset link of the student
     verify_token: str  # the student's email-confirmation link
@@ -186,6 +193,8 @@ def build_world() -> World:
         college=here.college,
         academic_year=year,
     )
+    sis_import = SisImport.objects.create(high_school=here.school, imported_by=here.specialist)
+    SisClass.objects.create(sis_import=sis_import, sourced_id="class-1", title="Web Design")
     neighbours = make_neighbours(here, year)
     users = {
         STUDENT: student.user,
@@ -227,6 +236,7 @@ def build_world() -> World:
         duplicate_student=duplicate_student,
         section_request=section_request,
         report_job=report_job,
+        sis_import=sis_import,
         teacher_token=teacher_token,
         reset_token=reset_token,
         verify_token=email_verification_token(user=student.user),

@@ -57,6 +57,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 
 from accounts.models import RoleMembership, User
+from api.models import ApiToken
+from api.services import api_token_create
 from articulations.models import Articulation, TeacherQualification
 from enrollment.models import (
     Enrollment,
@@ -164,10 +166,27 @@ TEACHER_ID = lambda w: {"user_id": w.here.teacher.pk}  # noqa: E731
 ARTICULATION = lambda w: {"pk": w.here.articulation.pk}  # noqa: E731
 JOB = lambda w: {"job_id": w.report_job.pk}  # noqa: E731
 
+
+def _api_token(w) -> dict:
+    """Our registrar's API token, made on first use (inside the check's transaction)."""
+    token = ApiToken.objects.filter(college=w.here.college).first()
+    if token is None:
+        token, _secret = api_token_create(
+            actor=w.here.registrar, college=w.here.college, label="Matrix", days=30
+        )
+    return {"pk": token.pk}
+
+
 EXPECTED: dict[str, Entry] = {
     # --- public and account pages ------------------------------------------------------------
     "home": public(),
     "healthz": public(),
+    # the footer's pages; an empty problem report is refused on the page
+    "help": public(),
+    "report_problem": public(post=200),
+    "accessibility": public(),
+    "privacy": public(),
+    "cookies": public(),
     # Prometheus only, with SERS_METRICS_TOKEN (tests/ops/test_metrics.py): to every
     # persona, and to every POST, a page that does not exist.
     "metrics": public(get=404, post=404),
@@ -241,6 +260,12 @@ EXPECTED: dict[str, Entry] = {
     "enrollment:teacher_complete": page("teacher", "other_teacher", kw=SECTION, post=True),
     "enrollment:teacher_upload": page("teacher", "other_teacher", kw=SECTION, post=True),
     "enrollment:teacher_remove": page("teacher", "other_teacher", kw=ENROLLMENT, post=True),
+    # --- the schools' class lists: career specialists (their schools), teachers (their own) --
+    "enrollment:sis_imports": page("teacher other_teacher specialist", post=True),
+    # the school's upload is the staff's: a teacher sees only their own uploads
+    "enrollment:sis_mapping": page(
+        "specialist", "teacher other_teacher", kw=lambda w: {"pk": w.sis_import.pk}, post=True
+    ),
     # --- staff: records in scope -------------------------------------------------------------
     "enrollment:staff_enrollment": page(
         "teacher specialist registrar admin state",
@@ -304,6 +329,15 @@ EXPECTED: dict[str, Entry] = {
         kw=lambda w: {"user_id": w.here.teacher.pk, "school_id": w.here.school.pk},
     ),
     "organisations:teacher_invitation_resend": action("admin", "other_admin", kw=TEACHER_ID),
+    # --- state staff: the organisations -------------------------------------------------------
+    "organisations:state_organisations_home": page("state"),
+    "organisations:state_organisations": page("state", kw=lambda w: {"kind": "colleges"}),
+    "organisations:state_organisation_new": page(
+        "state", post=True, kw=lambda w: {"kind": "districts"}
+    ),
+    "organisations:state_organisation": page(
+        "state", post=True, kw=lambda w: {"kind": "high-schools", "pk": w.here.school.pk}
+    ),
     # --- articulation work -------------------------------------------------------------------
     "articulations:manage_list": page("state " + REGISTRARS + " " + ADMINS),
     "articulations:manage_create": page(ADMINS, post=True),
@@ -344,6 +378,18 @@ EXPECTED: dict[str, Entry] = {
         "registrar", "other_registrar", kw=lambda w: {"pk": w.transcribed.pk}, post=True
     ),
     "enrollment:registrar_upload": page(REGISTRARS, post=True),
+    "api:tokens": page(REGISTRARS),
+    "api:token_new": page(REGISTRARS, post=True),
+    "api:token_revoke": page("registrar", "other_registrar", kw=_api_token, post=True),
+    # --- the API for college systems: a bearer token, never a session (tests/api/) ------------
+    "api-v1:openapi-json": public(),
+    "api-v1:openapi-view": public(),
+    "api-v1:api-root": public(404, post=404),
+    "api-v1:not-found": public(404, post=404),
+    "api-v1:credits_ready": public(401, post=405),
+    "api-v1:credits_acknowledge": public(405, post=401),
+    "api-v1:credit": public(401, kw=lambda w: {"credit_id": w.attained.pk}, post=405),
+    "api-v1:agreements": public(401, post=405),
     # --- reports -----------------------------------------------------------------------------
     "reports:report_jobs": page("specialist state " + REGISTRARS + " " + ADMINS),
     # a report is its requester's (our registrar's): other users of reports get 404
@@ -449,6 +495,7 @@ FINGERPRINT = [
     (TeacherQualification, ("teacher_id",)),
     (ConsortiumPolicy, ("annual_fee", "registration_closes")),
     (ReportJob, ("status", "attempts")),
+    (ApiToken, ("revoked_at",)),
     (Section, ("teacher_id",)),
 ]
 

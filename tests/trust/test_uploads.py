@@ -9,7 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
 from sers import uploads
-from sers.uploads import SpreadsheetField, UploadRefused, check_upload
+from sers.text import TextBlockField, TextLineField
+from sers.uploads import SpreadsheetField, UploadRefused, check_upload, read_table
 
 ROWS = "agreement,course,teacher\r\nAG-1,Soldadura Básica,José Núñez\r\nAG-2,Café,Zoë\r\n"
 
@@ -92,8 +93,8 @@ def test_utf16_unicode_text_is_refused_with_advice():
         ("rows.csv", b"%PDF-1.7\n...", "not_text"),
         ("rows.csv", b"\x89PNG\r\n\x1a\n....", "not_text"),
         ("rows.csv", b"MZ\x90\x00\x03", "not_text"),
-        ("rows.csv", b"a,b\r\n1,\x1b[31m2\r\n", "not_text"),  # a control character
-        ("rows.csv", b"a,b\r\n1,\x002\r\n", "not_text"),  # NUL
+        ("rows.csv", b"a,b\r\n" + bytes(range(1, 9)) * 4 + b"\r\n", "not_text"),  # binary
+        ("rows.csv", "a,b\r\n1,2\r\n".encode("utf-16-le"), "utf16"),  # without a BOM
         ("rows.xlsx", ROWS.encode(), "not_xlsx"),  # a CSV renamed to .xlsx
         ("rows.xlsx", b"PK\x03\x04not really a zip", "not_xlsx"),
         ("rows.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old", "old_xls"),
@@ -156,3 +157,115 @@ def test_the_form_field_gives_a_checked_upload_or_a_form_error():
     assert not bad.is_valid()
     assert "UTF-16" in bad.errors["file"][0]
     assert 'accept=".csv"' in str(bad["file"])
+
+
+# --- read_table: the one reader of every upload ----------------------------------------------
+
+FIELDS = {
+    "name": TextLineField(max_length=10, required=False),
+    "note": TextBlockField(max_length=20, required=False),
+    "when": forms.DateField(required=False),
+}
+
+
+def table(content: bytes, name: str = "rows.csv", **kwargs):
+    options = {"fields": FIELDS, "required": [["name"]], "max_rows": 10, **kwargs}
+    return read_table(check_upload(upload(name, content)), **options)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"name,note\r\nAna,hi\r\n",
+        b"\r\n\r\n  \r\nname,note\r\nAna,hi\r\n",  # blank lines before the header
+        b"name;note\r\nAna;hi\r\n",  # Excel in many languages
+        b"sep=;\r\nname;note\r\nAna;hi\r\n",  # Excel's delimiter line
+        b"name\tnote\r\nAna\thi\r\n",
+        b"\xef\xbb\xbfName;Note\r\n\r\nAna;hi\r\n;\r\n",  # BOM, headings, blank rows
+    ],
+    ids=["comma", "blank-lines-first", "semicolon", "sep-line", "tab", "bom-and-blank-rows"],
+)
+def test_every_layout_of_the_same_table_reads_the_same(content):
+    read = table(content)
+    assert [(row.get("name"), row.get("note")) for row in read.rows] == [("Ana", "hi")]
+    assert read.problems == []
+    assert read.notices == []
+
+
+def test_a_real_spreadsheet_export_bom_semicolons_and_windows_1252():
+    """Excel's "CSV" in a European language: semicolons, Windows-1252; some tools put a
+    UTF-8 byte-order mark in front all the same."""
+    text = "Name;Note;When\r\nJosé;Núñez, “Peña”;2026-11-20\r\n"
+    for content in (text.encode("cp1252"), b"\xef\xbb\xbf" + text.encode("cp1252")):
+        (row,) = table(content).rows
+        assert (row.get("name"), row.get("note")) == ("José", "Núñez, “Peña”")
+        assert row.get("when").isoformat() == "2026-11-20"
+
+
+def test_extra_columns_are_ignored_with_a_notice():
+    read = table(b"name,Colour,note,\r\nAna,red,hi,\r\n")
+    assert read.rows[0].values == {"name": "Ana", "note": "hi"}
+    assert read.ignored == ["Colour"]
+    assert "Colour" in read.notices[0]
+
+
+def test_every_problem_of_every_cell_is_named_with_line_and_column():
+    read = table(
+        b"name,note,when\r\n"
+        b"Ana,ok,2026-01-01\r\n"
+        b"Ana\x00,\x1b[31m,soon\r\n"  # line 3: NUL, a control character, not a date
+        b"Bartholomew the Great,ok,\r\n"  # line 4: longer than 10
+        b"Cy,ok,,surplus\r\n"  # line 5: a cell beyond the header
+    )
+    found = [(p.line, p.column, p.name, p.message) for p in read.problems]
+    assert [(line, column) for line, column, _n, _m in found] == [
+        (3, "name"),
+        (3, "note"),
+        (3, "when"),
+        (4, "name"),
+        (5, ""),
+    ]
+    assert "Null characters" in found[0][3]
+    assert "control character" in found[1][3]
+    assert "at most 10 characters (it has 21)" in found[3][3]
+    assert "quotes" in found[4][3]
+    assert not read.rows[1].ok("name")
+    assert read.rows[1].ok("unknown")
+    assert read.rows[1].get("name") == ""  # a refused cell gives no value
+
+
+def test_cells_are_normalised_as_the_forms_normalise_them():
+    (row,) = table(b'name,note\r\n" Ana\t  Mar\xc3\xada ","one\ttwo  \r\nthree\r"\r\n').rows
+    assert row.get("name") == "Ana María"
+    assert row.get("note") == "one two\nthree"
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"\r\n,,\r\n", "empty"),
+        (b"note\r\nhi\r\n", "missing_columns"),
+        (b"name,Name\r\nA,B\r\n", "repeated_columns"),
+        (b"name\r\n", "no_rows"),
+        (b"name\r\n" + b"A\r\n" * 11, "too_many_rows"),
+        (b'name\r\n"A\r\n', "csv"),
+    ],
+)
+def test_what_makes_a_whole_file_unusable(content, code):
+    with pytest.raises(UploadRefused) as caught:
+        table(content)
+    assert caught.value.code in (code, "no_header")
+
+
+def test_a_workbook_reads_like_a_csv_file():
+    book = Workbook()
+    book.active.append([])
+    book.active.append(["Name", "Note", "Extra"])
+    book.active.append(["Ana", "one\ttwo", "x"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    read = table(buffer.getvalue(), name="rows.xlsx")
+    assert [(row.line, row.get("name"), row.get("note")) for row in read.rows] == [
+        (3, "Ana", "one two")
+    ]
+    assert read.ignored == ["Extra"]

@@ -6,13 +6,16 @@ from demo.build import build_demo_data
 from demo.cleanup import delete_demo_data, demo_data_exists, demo_data_partial
 from demo.constants import STUDENTS_PER_YEAR
 from demo.logins import demo_logins, format_logins, main_consortium_window
+from demo.twostep import demo_two_step_prepare, format_recovery_codes
 
 
 class Command(BaseCommand):
     help = (
         "Build realistic, deterministic demo data (consortia, agreements, classes, students, "
         "enrollments in every status, fees) and print a demo login for every role. Does "
-        "nothing but print the logins when the demo data is already there, unless --reset."
+        "nothing but print the logins when the demo data is already there, unless --reset. "
+        "With the development settings, the staff logins get two-step sign-in set up and "
+        "recovery codes printed (see manage.py demo_codes)."
     )
 
     def add_arguments(self, parser):
@@ -73,10 +76,15 @@ class Command(BaseCommand):
         self.print_logins()
 
     def print_logins(self):
+        """The logins, each login's second step and the registration window: printed once,
+        last (`./dev demo` starts the server right after)."""
         window = main_consortium_window()
+        recovery_codes = demo_two_step_prepare()
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS("Demo logins (synthetic accounts, demo only):"))
         self.stdout.write(format_logins(demo_logins()))
+        if recovery_codes:
+            self.stdout.write("\n" + format_recovery_codes(recovery_codes))
         if window:
             name, opens, closes = window
             self.stdout.write(
