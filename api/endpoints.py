@@ -15,6 +15,7 @@ import functools
 import re
 from typing import Annotated
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.urls import re_path
 from django.utils.translation import gettext as _
@@ -54,6 +55,7 @@ class SersNinjaAPI(NinjaAPI):
         return response
 
     def _get_urls(self):
+        # django-ninja's own list of URL patterns (NinjaAPI.urls), each view wrapped.
         patterns = super()._get_urls()
         for pattern in patterns:
             pattern.callback = self._in_json(pattern.callback)
@@ -158,6 +160,11 @@ def _http_error(request, exc: HttpError):
         400: _("The request body is not valid JSON."),
     }.get(exc.status_code, str(exc))
     return _error(request, detail, exc.status_code)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc):
+    return _error(request, _("The request body is too large."), 400)
 
 
 @api.exception_handler(Http404)

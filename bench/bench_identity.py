@@ -30,43 +30,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sers.settings.dev")
 
 
-def identity_of(person):
-    from enrollment.identity import Identity
-
-    return Identity(
-        first_name=person.first,
-        middle_name=person.middle,
-        last_name=person.last,
-        birth_date=person.birth_date,
-        email=person.email,
-        phone=person.phone,
-        high_school_id=person.school,
-    )
-
-
 def build(students: int, duplicates: int, seed: int, birth_date_typos: float):
     """(records, injected pairs as (new id, existing id), kind of each pair)."""
-    from tests.identity.generator import Generator, mistyped_birth_date
+    from tests.identity.generator import population_with_duplicates
 
-    generator = Generator(seed)
-    people = list(generator.population(students - 2 * duplicates))
-    kinds = generator.same_person_kinds()
-    injected, kind_of = set(), {}
-    for i in range(duplicates):
-        case = generator.same_person(kinds[i % len(kinds)])
-        new = case.new
-        if generator.rng.random() < birth_date_typos:
-            new = mistyped_birth_date(generator.rng, new)
-        people.append(case.existing)
-        existing_id = len(people)
-        people.append(new)
-        pair = (len(people), existing_id)
-        injected.add(pair)
-        kind_of[pair] = case.kind + (
-            "+birth_date" if new.birth_date != case.existing.birth_date else ""
-        )
-    records = [(i, identity_of(p)) for i, p in enumerate(people, start=1)]
-    return records, injected, kind_of
+    records, kind_of = population_with_duplicates(
+        seed, students=students, duplicates=duplicates, birth_date_typos=birth_date_typos
+    )
+    return records, set(kind_of), kind_of
 
 
 def main() -> None:
@@ -114,9 +85,6 @@ def main() -> None:
     pairs = [p for p in pairs if p.weight >= threshold]
     found = {(p.student_id, p.existing_student_id) for p in pairs}
     true_positive = found & injected
-    by_kind_total, by_kind_found = Counter(kind_of.values()), Counter()
-    for pair in true_positive:
-        by_kind_found[kind_of[pair]] += 1
     missed_kinds = Counter(kind_of[p] for p in injected - found)
     result.update(
         duplicates=len(injected),
@@ -131,7 +99,7 @@ def main() -> None:
         missed_by_kind=dict(sorted(missed_kinds.items())),
         sweep_precision_recall_pairs=sweep,
         weights=sorted(
-            (round(p.weight, 1) for p in pairs if (p.student_id, p.existing_student_id) in injected)
+            round(p.weight, 1) for p in pairs if (p.student_id, p.existing_student_id) in injected
         )[:10],
         false_positive_weights=sorted(
             (

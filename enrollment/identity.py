@@ -580,9 +580,9 @@ def _given_best(a: str, b: str) -> str:
     order = list(GIVEN_WEIGHTS)
     words_a, words_b = a.split(), b.split()
     first = given_level(_first_word(a), _first_word(b))
-    if len(words_a) > 1 and len(words_b) > 1 and first in AGREEING:
-        if given_level(words_a[1], words_b[1]) not in AGREEING:
-            return L.DIFFERENT
+    both_compound = len(words_a) > 1 and len(words_b) > 1
+    if both_compound and first in AGREEING and given_level(words_a[1], words_b[1]) not in AGREEING:
+        return L.DIFFERENT
     levels = [first]
     if len(words_a) > 1 or len(words_b) > 1:
         levels.append(given_level("".join(words_a), "".join(words_b)))

@@ -237,6 +237,14 @@ def test_a_body_that_is_not_json_is_a_400(client, ready, auth):
     assert response.json() == {"detail": "The request body is not valid JSON."}
 
 
+def test_a_body_over_the_size_limit_is_a_400(client, ready, auth, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    items = [{"id": n, "college_student_id": "C" * 30} for n in range(1, 100)]
+    response = acknowledge(client, auth, *items)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The request body is too large."}
+
+
 def test_acknowledging_needs_a_valid_token(client, here, ready, token, auth):
     assert acknowledge(client, {}, item(ready)).status_code == 401
     api_token_revoke(actor=here.registrar, token_id=token[0].pk)

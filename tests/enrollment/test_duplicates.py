@@ -98,7 +98,8 @@ def test_one_run_at_a_time_and_the_last_run_is_kept(here):
     summary = duplicates.duplicate_check()
     assert summary.new_pairs == 1
     status = duplicates.duplicate_check_status()
-    assert status["state"] == "done" and status["new_pairs"] == 1
+    assert status["state"] == "done"
+    assert status["new_pairs"] == 1
     assert duplicates.duplicate_check().new_pairs == 0  # no repeats
 
 

@@ -227,7 +227,8 @@ def test_a_matching_identity_asks_first_and_is_never_refused_for_good(
         PossibleDuplicate.Source.SIGN_UP,
         PossibleDuplicate.Status.OPEN,
     )
-    assert pair.reasons and pair.score is not None
+    assert pair.reasons
+    assert pair.score is not None
     assert "family_same" in pair.reasons
     assert [m.to for m in mail.outbox] == [[FRESH]]
 

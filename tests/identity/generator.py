@@ -18,6 +18,8 @@ Used by the sign-up tests (tests/identity/test_evaluation.py) and the statewide 
 (bench/bench_identity.py). Synthetic people only.
 """
 
+# ruff: noqa: RUF001 (the romanization tables hold Cyrillic letters)
+
 import random
 import string
 import unicodedata
@@ -37,7 +39,7 @@ from faker.providers.person.vi_VN import Provider as VietnameseNames
 from faker.providers.person.zh_CN import Provider as ChineseNames
 from nicknames import name_triplets
 
-from enrollment.identity import nickname_keys
+from enrollment.identity import Identity, nickname_keys
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,7 @@ def romanize(cyrillic: str, system: dict[str, str], *, initial_ye: bool) -> str:
     out = []
     for i, ch in enumerate(cyrillic):
         low = ch.lower()
-        if low == "е" and i == 0 and initial_ye:
-            piece = "ye"
-        else:
-            piece = system.get(low, low)
+        piece = "ye" if low == "е" and i == 0 and initial_ye else system.get(low, low)
         out.append(piece.capitalize() if ch.isupper() else piece)
     return "".join(out)
 
@@ -204,8 +203,8 @@ def _pools() -> dict:
         names = list(names)
         return names, [1.0] * len(names)
 
-    cyr_m = [n for n in (*RussianNames.first_names_male, *UkrainianNames.first_names_male)]
-    cyr_f = [n for n in (*RussianNames.first_names_female, *UkrainianNames.first_names_female)]
+    cyr_m = [*RussianNames.first_names_male, *UkrainianNames.first_names_male]
+    cyr_f = [*RussianNames.first_names_female, *UkrainianNames.first_names_female]
     cyr_last = list(RussianNames.last_names)[:300] + list(UkrainianNames.last_names)[:200]
     return {
         "us": (
@@ -459,7 +458,7 @@ class Generator:
         for group in SPELLINGS:
             if name in group:
                 return self.rng.choice([n for n in group if n != name])
-        for gender, group in ARABIC_GIVEN:
+        for _gender, group in ARABIC_GIVEN:
             if name in group:
                 return self.rng.choice([n for n in group if n != name])
         return None
@@ -526,7 +525,7 @@ class Generator:
     def _transliterated(self, person: Person) -> Person | None:
         """The same Russian or Ukrainian name in the other romanization, or an Arabic
         name in another common spelling."""
-        for gender, group in ARABIC_GIVEN:
+        for _gender, group in ARABIC_GIVEN:
             if person.first in group:
                 return replace(
                     person, first=self.rng.choice([n for n in group if n != person.first])
@@ -696,3 +695,37 @@ def mistyped_birth_date(rng: random.Random, person: Person) -> Person:
         except ValueError:
             continue
     return person
+
+
+def identity(person: Person) -> Identity:
+    """A generated person as the duplicate checks see a student record."""
+    return Identity(
+        first_name=person.first,
+        middle_name=person.middle,
+        last_name=person.last,
+        birth_date=person.birth_date,
+        email=person.email,
+        phone=person.phone,
+        high_school_id=person.school,
+    )
+
+
+def population_with_duplicates(
+    seed: int, *, students: int, duplicates: int, birth_date_typos: float, twins: float = 0.015
+) -> tuple[list[tuple[int, Identity]], dict[tuple[int, int], str]]:
+    """`students` records numbered from 1, among them `duplicates` students with a second
+    record written another way (a share with the birth date typed wrong), and twins.
+    Returns the records and the injected pairs, (second record, first) → kind."""
+    generator = Generator(seed)
+    people = list(generator.population(students - 2 * duplicates, twins=twins))
+    kinds = generator.same_person_kinds()
+    injected = {}
+    for i in range(duplicates):
+        case = generator.same_person(kinds[i % len(kinds)])
+        new = case.new
+        if generator.rng.random() < birth_date_typos:
+            new = mistyped_birth_date(generator.rng, new)
+        people += [case.existing, new]
+        typed = "+birth_date" if new.birth_date != case.existing.birth_date else ""
+        injected[(len(people), len(people) - 1)] = case.kind + typed
+    return [(i, identity(p)) for i, p in enumerate(people, start=1)], injected

@@ -209,14 +209,14 @@ PAGES: list[Page] = [
         "organisations:state_organisations_home",
         STATE,
         url("organisations:state_organisations_home"),
-        99,
+        10,
     ),
     *(
         Page(
             "organisations:state_organisations",
             STATE,
             url("organisations:state_organisations", kind),
-            99,
+            10,
             variant=kind,
         )
         for kind in ("consortia", "colleges", "districts", "high-schools")
@@ -225,13 +225,13 @@ PAGES: list[Page] = [
         "organisations:state_organisation_new",
         STATE,
         url("organisations:state_organisation_new", "high-schools"),
-        99,
+        10,
     ),
     Page(
         "organisations:state_organisation",
         STATE,
         url("organisations:state_organisation", "high-schools", "school.pk"),
-        99,
+        14,
     ),
     # --- home, per role ------------------------------------------------------------------------
     Page("home", A, url("home"), 3),

@@ -27,7 +27,8 @@ def test_the_queue_and_the_review_say_why_and_how_strongly(client, here):
     page = client.get(reverse("enrollment:duplicate_list")).content.decode()
     assert "one given name is a nickname of the other" in page
     assert "same family name" in page
-    assert "Against:" in page and "different middle names" in page
+    assert "Against:" in page
+    assert "different middle names" in page
     assert "7.2" in page or "7.3" in page
     assert "Statewide duplicate check" in page
     review = client.get(reverse("enrollment:duplicate_review", args=[pair.pk]))

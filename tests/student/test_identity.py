@@ -169,13 +169,20 @@ def test_every_signal_of_the_record_counts():
 
 def test_strength_and_kinds():
     same = compare(person("Maria", "Lopez"), person("María", "López"))
-    assert same.strong and same.kind == SAME and same.score >= STRONG_SCORE
+    assert same.strong
+    assert same.kind == SAME
+    assert same.score >= STRONG_SCORE
     nickname = compare(person("Bill", "Jones"), person("William", "Jones"))
-    assert nickname.warns and not nickname.strong and nickname.kind == VARIANT
+    assert nickname.warns
+    assert not nickname.strong
+    assert nickname.kind == VARIANT
     typo = compare(person("Bwrnardo", "Amador"), person("Bernardo", "Amador"))
-    assert WARN_SCORE <= typo.score < STRONG_SCORE and typo.kind == CLOSE
-    assert is_likely_same_person(SAME) and is_likely_same_person(VARIANT)
-    assert not is_likely_same_person(CLOSE) and not is_likely_same_person(None)
+    assert WARN_SCORE <= typo.score < STRONG_SCORE
+    assert typo.kind == CLOSE
+    assert is_likely_same_person(SAME)
+    assert is_likely_same_person(VARIANT)
+    assert not is_likely_same_person(CLOSE)
+    assert not is_likely_same_person(None)
 
 
 @pytest.mark.parametrize(
