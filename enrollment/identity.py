@@ -21,9 +21,11 @@ SPELLING      the same name spelled or transliterated another way (`spelling_key
 SOUNDS        the same sound (Metaphone of the spelling key): Stephen and Steven,
               Mohammed and Muhammad, Katherine and Kathryn;
 TYPO          one typing slip apart (one letter added, dropped, changed, or two swapped),
-              unless both are names in their own right (Dana and Dina are two people);
+              unless both are names in their own right (Dana and Dina are two people:
+              the given names of data/given_names.txt and the nickname data);
 OTHER_GENDER  a name and its other-gender form (Mario and Maria, Daniel and Danielle,
-              Julian and Juliana): evidence of two people, however alike they look;
+              Julian and Juliana): evidence of two people, however alike they look,
+              unless one of the two is no name at all but a slip ("Laura" / "Laur");
 DIFFERENT     anything else, including different names that share a beginning
               (Emily and Emma, José and Josefina, Christian and Christina).
 
@@ -48,7 +50,7 @@ a probabilistic record-linkage model over all students.
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
 from pathlib import Path
@@ -544,7 +546,6 @@ class Comparison:
     family: str
     swapped: bool = False
     birth_date: str = ""
-    details: dict = field(default_factory=dict, compare=False)
 
     @property
     def warns(self) -> bool:
