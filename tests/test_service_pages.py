@@ -148,7 +148,8 @@ def test_the_cookies_page_names_every_cookie_sers_sets(client, db, password):
         settings.LANGUAGE_COOKIE_NAME,
         "messages",
     } <= set_by_sers
-    page = client.get(reverse("cookies"), headers={"accept-language": "en"})
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("cookies"))
     listed = {
         code.text_content() for code in tree_of(page).xpath("//main//table//th[@scope='row']//code")
     }

@@ -71,7 +71,7 @@ def sign_up(person, schools, **more):
 @pytest.mark.django_db
 def test_sign_up_catches_the_same_student_and_lets_twins_through():
     schools = [HighSchoolFactory() for _ in range(4)]
-    labelled = cases(200, 100)
+    labelled = cases(160, 80)
     for case in labelled:
         existing_student(case.existing, schools)
     caught = {True: [], False: []}

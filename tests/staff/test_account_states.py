@@ -28,9 +28,7 @@ def test_each_account_has_one_state(here):
 
 def _refusal(place, student) -> str:
     with pytest.raises(registration.RegistrationRefused) as refused:
-        registration.enrollment_register(
-            student=student, section=place.section, actor=student.user
-        )
+        registration.enrollment_register(student=student, section=place.section, actor=student.user)
     assert refused.value.code == "teacher_inactive"
     return refused.value.messages[0]
 

@@ -365,7 +365,7 @@ def test_the_grade_page_has_a_default_button_that_saves_every_row(client, here):
     every row typed, never a row's own button."""
     client.force_login(here.teacher)
     page = client.get(_grades_url(here)).content.decode()
-    form = page[page.index('data-unsaved-warning'):]
+    form = page[page.index("data-unsaved-warning") :]
     first_button = form[form.index("<button") : form.index("</button>")]
     assert 'name="save_row"' not in first_button
     assert "Save all grades" in first_button
