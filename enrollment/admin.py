@@ -607,3 +607,7 @@ class StudentMergeAdmin(StudentRecordAccessLogMixin, ReadOnlyAdmin):
 
     def logged_student_ids(self, obj: StudentMerge) -> list[int]:
         return [obj.survivor_id, obj.merged_id]
+
+
+# The class lists schools upload have their admin beside the code that reads them.
+from .oneroster import admin as _oneroster_admin  # noqa: E402, F401

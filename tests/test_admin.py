@@ -16,6 +16,8 @@ from django.urls import reverse
 from accesslog.models import AccessLogEntry, AccessLogStudent
 from accesslog.services import access_log_record
 from accounts.models import EmailFailure, Role, RoleMembership, SentEmail, User
+from api.models import ApiToken
+from api.services import api_token_create
 from articulations.models import (
     Articulation,
     ArticulationStatusChange,
@@ -33,6 +35,11 @@ from enrollment.models import (
     PossibleDuplicate,
     Section,
     SectionRequest,
+    SisClass,
+    SisClassMapping,
+    SisEnrollment,
+    SisImport,
+    SisStudent,
     StudentMerge,
     StudentProfile,
 )
@@ -52,7 +59,7 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
-PROJECT_APPS = {"consortia", "articulations", "enrollment", "reports"}
+PROJECT_APPS = {"consortia", "articulations", "enrollment", "reports", "api"}
 MAX_CHANGELIST_QUERIES = 20
 _numbers = itertools.count(1)
 
@@ -171,6 +178,58 @@ def _student_merge():
     )
 
 
+def _sis_import():
+    school = f.HighSchoolFactory()
+    # Each new import is the school's only one: an earlier current import is set aside.
+    return SisImport.objects.create(
+        high_school=school, imported_by=f.UserFactory(), is_current=False, classes_count=1
+    )
+
+
+def _sis_class():
+    return SisClass.objects.create(
+        sis_import=_sis_import(), sourced_id=f"class-{next(_numbers)}", title="Welding 1"
+    )
+
+
+def _sis_student():
+    return SisStudent.objects.create(
+        sis_import=_sis_import(),
+        sourced_id=f"student-{next(_numbers)}",
+        given_name="Ana",
+        family_name="Ruiz",
+    )
+
+
+def _sis_enrollment():
+    sis_class = _sis_class()
+    student = SisStudent.objects.create(
+        sis_import=sis_class.sis_import,
+        sourced_id=f"student-{next(_numbers)}",
+        given_name="Ana",
+        family_name="Ruiz",
+    )
+    return SisEnrollment.objects.create(sis_class=sis_class, sis_student=student)
+
+
+def _sis_class_mapping():
+    section = f.SectionFactory()
+    return SisClassMapping.objects.create(
+        high_school=section.high_school,
+        class_sourced_id=f"class-{next(_numbers)}",
+        section=section,
+        decided_by=f.UserFactory(),
+    )
+
+
+def _api_token():
+    college = f.CollegeFactory()
+    token, _secret = api_token_create(
+        actor=f.make_staff(Role.REGISTRAR, college), college=college, label="Nightly", days=30
+    )
+    return token
+
+
 # One more row of each model registered in the admin.
 _JOB_NUMBERS = itertools.count()
 BUILDERS = {
@@ -215,6 +274,12 @@ BUILDERS = {
     TranscriptReportRow: lambda: TranscriptReportRow.objects.create(
         job=_report_job(), enrollment=_enrollment()
     ),
+    SisImport: _sis_import,
+    SisClass: _sis_class,
+    SisStudent: _sis_student,
+    SisEnrollment: _sis_enrollment,
+    SisClassMapping: _sis_class_mapping,
+    ApiToken: _api_token,
 }
 REGISTERED = sorted(admin.site._registry, key=lambda m: m._meta.label)
 READ_ONLY = [
@@ -233,6 +298,12 @@ READ_ONLY = [
     AccessLogStudent,
     ReportJob,
     TranscriptReportRow,
+    SisImport,
+    SisClass,
+    SisStudent,
+    SisEnrollment,
+    SisClassMapping,
+    ApiToken,
 ]
 
 

@@ -78,7 +78,7 @@ def test_a_teacher_deactivated_and_reactivated_shows_on_the_students_class_list(
     student = StudentProfileFactory(high_school=here.school)  # not in the class yet
     student_client = Client()
     student_client.force_login(student.user)
-    refusal = "account is not active yet"
+    refusal = "account is deactivated"
     register = reverse("enrollment:register")
     assert refusal not in student_client.get(register).content.decode()
     client.force_login(here.admin)

@@ -94,7 +94,7 @@ def test_the_class_list_is_served_again_without_its_queries(
 
 
 def test_a_teacher_deactivated_shows_on_the_class_list(student_client, world):
-    refusal = "account is not active yet"
+    refusal = "account is deactivated"
     assert refusal not in student_client.get(REGISTER).content.decode()
     teacher = world.sections[0].teacher
     teacher.is_active = False

@@ -266,7 +266,7 @@ def test_several_teachers_and_classes_that_cannot_be_registered(student_client, 
     offer = next(o for o in response.context["offers"] if o.articulation == second.articulation)
     assert len(offer.choices) == 2
     assert b"Pick your teacher:" in response.content
-    assert b"account is not active yet" in response.content
+    assert b"account is deactivated" in response.content
 
 
 def test_review_then_confirm_registers_and_emails_once(
