@@ -38,7 +38,7 @@ from django.db.models import Sum
 from django.db.models.signals import post_save, pre_save
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 from django.utils.csp import CSP
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -166,6 +166,9 @@ class NulByteMiddleware:
             or (request.method == "POST" and _holds_nul(request.POST))
         ):
             logger.info("request refused: NUL byte in the input")
+            # Before LocaleMiddleware: answer in the reader's language (cookie or
+            # Accept-Language), not in whatever the last request on this thread used.
+            translation.activate(translation.get_language_from_request(request))
             if request.path.startswith("/api/"):  # the API answers in JSON (api/endpoints.py)
                 return JsonResponse(
                     {"detail": _("The request holds a NUL character, which no field accepts.")},

@@ -74,6 +74,17 @@ def _payment_instructions(spec: ConsortiumSpec) -> str:
     )
 
 
+def _payment_instructions_es(spec: ConsortiumSpec) -> str:
+    if not spec.fee:
+        return "En este consorcio no hay cuota para CTE Dual Credit."
+    return (
+        f"Paga la cuota anual de CTE Dual Credit en línea, en la página de la caja de "
+        f"{spec.colleges[0][0]}, o en persona en la oficina de la caja con tu SERS ID. "
+        f"La cuota es por año escolar, no por clase. Si pagarla es difícil para ti, "
+        f"pregunta a tu consejero/a escolar por una exención de la cuota."
+    )
+
+
 def build_organisations(b: DemoBuild) -> None:
     """Consortia (more of them for bigger builds), their colleges, districts, high schools,
     skills centers and the districts they serve, and a policy per consortium and year."""
@@ -104,6 +115,7 @@ def build_organisations(b: DemoBuild) -> None:
                 contact_phone=f"{AREA_CODES[ci % len(AREA_CODES)]}-555-01{ci:02d}",
                 website=f"https://{domain}/",
                 payment_instructions=_payment_instructions(spec),
+                payment_instructions_es=_payment_instructions_es(spec),
                 show_teacher_names_publicly=ci % 2 == 0,
             )
         )

@@ -115,7 +115,13 @@ class ConsortiumAdmin(admin.ModelAdmin):
         (_("Contact"), {"fields": ("contact_name", "contact_email", "contact_phone")}),
         (
             _("Shown to students and the public"),
-            {"fields": ("payment_instructions", "show_teacher_names_publicly")},
+            {
+                "fields": (
+                    "payment_instructions",
+                    "payment_instructions_es",
+                    "show_teacher_names_publicly",
+                )
+            },
         ),
     )
 

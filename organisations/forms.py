@@ -6,6 +6,8 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from sers.text import TextBlockField
+
 from .models import College, Consortium, ConsortiumPolicy, District, HighSchool
 
 
@@ -41,6 +43,28 @@ class PublicTeacherNamesForm(forms.Form):
     show_teacher_names_publicly = forms.BooleanField(
         label=_("Show teacher names on the public search and school catalogs"),
         required=False,
+    )
+
+
+class PaymentInstructionsForm(forms.Form):
+    """How students pay the consortium's fee, in each language SERS speaks."""
+
+    english = TextBlockField(
+        label=_("How to pay, in English"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5, "lang": "en"}),
+        help_text=_("Where and how to pay, and whom to ask about a waiver."),
+    )
+    spanish = TextBlockField(
+        label=_("How to pay, in Spanish"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5, "lang": "es"}),
+        help_text=_(
+            "Students who read SERS in Spanish see this text. Left empty, they see the "
+            "English text."
+        ),
     )
 
 

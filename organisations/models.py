@@ -7,6 +7,7 @@ The tables keep the names they had when these models lived in the accounts app
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .grades import GradeScale
@@ -49,6 +50,13 @@ class Consortium(models.Model):
     payment_instructions = models.TextField(
         blank=True, help_text=_("Shown to students: how and where to pay the annual fee.")
     )
+    payment_instructions_es = models.TextField(
+        blank=True,
+        help_text=_(
+            "The same instructions in Spanish, for students reading SERS in Spanish. "
+            "Without them, those students see the English text."
+        ),
+    )
     show_teacher_names_publicly = models.BooleanField(
         default=False, help_text=_("Show teacher names on the public articulation search.")
     )
@@ -60,6 +68,19 @@ class Consortium(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def payment_instructions_in(self, language: str | None) -> tuple[str, str]:
+        """The fee instructions to show a reader of `language`, and the language they are
+        written in (for the page's lang attribute): the Spanish version where there is one,
+        the English otherwise."""
+        if (language or "").startswith("es") and self.payment_instructions_es.strip():
+            return self.payment_instructions_es, "es"
+        return self.payment_instructions, "en"
+
+    @property
+    def payment_instructions_current(self) -> str:
+        """The fee instructions in the active language (emails render in the student's)."""
+        return self.payment_instructions_in(get_language())[0]
 
     @property
     def contact_text(self) -> str:

@@ -262,6 +262,52 @@ def _require_consortium(actor, capability, consortium_id: int):
     return access
 
 
+PAYMENT_INSTRUCTIONS_MAX = 4000
+
+
+def consortium_payment_instructions_save(
+    *, actor, consortium_id: int, english: str, spanish: str
+) -> tuple[Consortium, list[str]]:
+    """The consortium's fee instructions, in English and in Spanish, as students see them
+    on their dashboard and in payment reminders. Either may be empty: a student reading
+    Spanish sees the English text until there is a Spanish one. Returns the consortium and
+    which versions changed, which are recorded in its history."""
+    _require_consortium(actor, Capability.MANAGE_POLICY, consortium_id)
+    values = {"payment_instructions": english, "payment_instructions_es": spanish}
+    errors = {
+        name: _("Keep the instructions under %(max)s characters.")
+        % {"max": PAYMENT_INSTRUCTIONS_MAX}
+        for name, value in values.items()
+        if len(value) > PAYMENT_INSTRUCTIONS_MAX
+    }
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        consortium = Consortium.objects.select_for_update().get(pk=consortium_id)
+        changed = [name for name, value in values.items() if getattr(consortium, name) != value]
+        if not changed:
+            return consortium, []
+        for name in changed:
+            setattr(consortium, name, values[name])
+        consortium.save(update_fields=changed)
+        labels = {
+            "payment_instructions": "fee instructions (English)",
+            "payment_instructions_es": "fee instructions (Spanish)",
+        }
+        _record(
+            actor,
+            consortium,
+            added=False,
+            message="changed: " + ", ".join(labels[name] for name in changed),
+        )
+    logger.info(
+        "consortium fee instructions changed: consortium_id=%s by user_id=%s",
+        consortium_id,
+        actor.pk,
+    )
+    return consortium, changed
+
+
 def consortium_policy_save(
     *, actor, consortium_id: int, academic_year_id: int, **values
 ) -> tuple[ConsortiumPolicy, list[str]]:

@@ -23,6 +23,11 @@ urlpatterns = [
         views.consortium_policy_edit,
         name="consortium_policy_edit",
     ),
+    path(
+        "consortium/fee-instructions/<int:consortium_id>/",
+        views.consortium_payment_instructions,
+        name="consortium_payment_instructions",
+    ),
     path("consortium/teachers/", views.consortium_teachers, name="consortium_teachers"),
     path(
         "consortium/teachers/invite/",

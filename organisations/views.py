@@ -21,6 +21,7 @@ from accounts.permissions import Capability, access_for, get_in_scope
 from . import services
 from .forms import (
     ConsortiumPolicyForm,
+    PaymentInstructionsForm,
     PublicTeacherNamesForm,
     TeacherActivationForm,
     TeacherDeactivateForm,
@@ -212,6 +213,54 @@ def consortium_policy_edit(request, consortium_id: int, year: str):
             "form": form,
             "policy": policy,
             "history": services.object_history(policy) if policy else [],
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consortium_payment_instructions(request, consortium_id: int):
+    """The consortium's fee instructions, in English and in Spanish."""
+    access = access_for(request.user)
+    access.require(Capability.MANAGE_POLICY)
+    if consortium_id not in access.consortium_ids:
+        raise Http404
+    consortium = Consortium.objects.get(pk=consortium_id)
+    form = PaymentInstructionsForm(
+        request.POST or None,
+        initial={
+            "english": consortium.payment_instructions,
+            "spanish": consortium.payment_instructions_es,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            _saved, changed = services.consortium_payment_instructions_save(
+                actor=request.user,
+                consortium_id=consortium.pk,
+                english=form.cleaned_data["english"],
+                spanish=form.cleaned_data["spanish"],
+            )
+        except ValidationError as error:
+            fields = {"payment_instructions": "english", "payment_instructions_es": "spanish"}
+            for name, errors in error.message_dict.items():
+                form.add_error(fields.get(name), errors)
+        else:
+            if changed:
+                messages.success(
+                    request, _("The fee instructions are saved. Students see them now.")
+                )
+            else:
+                messages.info(request, _("Nothing changed."))
+            return redirect("organisations:consortium_payment_instructions", consortium.pk)
+    return render(
+        request,
+        "organisations/payment_instructions.html",
+        {
+            "consortium": consortium,
+            "form": form,
+            "history": services.object_history(consortium),
         },
         status=400 if form.errors else 200,
     )

@@ -11,7 +11,7 @@ from django.db.models import (
     Q,
 )
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from accounts.permissions import (
     NOTHING,
@@ -222,6 +222,11 @@ class FeeLine:
     consortium: object
     fee: Fee | None
     policy: ConsortiumPolicy | None
+
+    @property
+    def payment_instructions(self) -> tuple[str, str]:
+        """(text, language) of the consortium's fee instructions in the reader's language."""
+        return self.consortium.payment_instructions_in(get_language())
 
     @property
     def amount(self) -> Decimal:

@@ -197,6 +197,12 @@ PAGES: list[Page] = [
         url("organisations:consortium_policy_edit", "consortium.pk", "year.code"),
         14,
     ),
+    Page(
+        "organisations:consortium_payment_instructions",
+        ADM,
+        url("organisations:consortium_payment_instructions", "consortium.pk"),
+        12,
+    ),
     Page("organisations:consortium_teachers", ADM, url("organisations:consortium_teachers"), 13),
     Page(
         "organisations:consortium_teacher",

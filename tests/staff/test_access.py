@@ -158,6 +158,13 @@ SPECS = [
         "teacher",
         lambda p, o: {"consortium_id": p.consortium.pk, "year": "2026-27"},
     ),
+    Spec(
+        "organisations:consortium_payment_instructions",
+        "get",
+        "admin",
+        "teacher",
+        lambda p, o: {"consortium_id": p.consortium.pk},
+    ),
     Spec("organisations:consortium_teachers", "get", "admin", "teacher"),
     Spec("organisations:consortium_teacher_invite", "post", "admin", "teacher"),
     Spec("organisations:consortium_teacher", "get", "admin", "teacher", TEACHER),

@@ -314,6 +314,9 @@ EXPECTED: dict[str, Entry] = {
         post=True,
         kw=lambda w: {"consortium_id": w.here.consortium.pk, "year": w.year.code},
     ),
+    "organisations:consortium_payment_instructions": page(
+        "admin", "other_admin", post=True, kw=lambda w: {"consortium_id": w.here.consortium.pk}
+    ),
     "organisations:consortium_public_settings": action(
         "admin", "other_admin", kw=lambda w: {"pk": w.here.consortium.pk}
     ),

@@ -309,6 +309,17 @@ def test_input_with_a_nul_byte_gets_a_plain_400_page(client, method, url, data):
     assert "Traceback" not in html
 
 
+def test_the_nul_refusal_speaks_the_readers_language_not_the_last_requests(client):
+    spanish = Client()
+    spanish.cookies["django_language"] = "es"
+    assert spanish.get("/").status_code == 200  # this thread's last language: Spanish
+    english = client.get("/articulations/", {"q": "\x00"}).content.decode()
+    assert '<html lang="en">' in english
+    assert "Something in the request is not right" in english
+    answer = spanish.get("/articulations/", {"q": "\x00"}).content.decode()
+    assert '<html lang="es">' in answer
+
+
 def test_a_cookie_with_a_nul_byte_is_ignored(client, settings):
     client.cookies[settings.SESSION_COOKIE_NAME] = "abcdefgh\x00ijkl"
     response = client.get(reverse("home"))
