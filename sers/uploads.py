@@ -349,14 +349,17 @@ def csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
                 yield start, cells
             start = reader.line_num + 1
     except csv.Error as error:
-        raise UploadRefused(
+        refused = UploadRefused(
             _(
                 "Line %(line)s cannot be read as CSV (%(error)s): a value in quotes must end "
                 "with a quote, and a quote inside it is written twice."
             )
             % {"line": start, "error": error},
             code="csv",
-        ) from None
+        )
+        # For readers that report problems by line themselves (enrollment.oneroster).
+        refused.line, refused.detail = start, str(error)
+        raise refused from None
 
 
 def column_key(name: str) -> str:

@@ -3,13 +3,13 @@ line is checked on its own (required values, lengths, enumerations, dates, boole
 status, unique sourcedIds); the manifest says which files the export holds and how.
 The checks across files are in validate.py."""
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.utils.translation import gettext as _
+
+from sers.uploads import UploadRefused, csv_records
 
 from . import spec as S
 from .problems import Problems
@@ -48,22 +48,19 @@ class Table:
 
 
 class _Unreadable(Exception):
-    def __init__(self, line: int, error: csv.Error):
-        super().__init__(str(error))
+    def __init__(self, line: int, detail: str):
+        super().__init__(detail)
         self.line = line
 
 
 def _records(text: str):
-    """(line number of the record's first line, cells) of each CSV record; _Unreadable
-    at a line the csv module cannot read."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    line = 1
+    """(line number of the record's first line, cells) of each CSV record, read as every
+    upload is (sers.uploads.csv_records: comma, or the semicolon or tab a spreadsheet
+    saved it with); _Unreadable at a line that cannot be read."""
     try:
-        for cells in reader:
-            start, line = line, reader.line_num + 1
-            yield start, cells
-    except csv.Error as error:
-        raise _Unreadable(reader.line_num, error) from None
+        yield from csv_records(text)
+    except UploadRefused as refused:
+        raise _Unreadable(refused.line, refused.detail) from None
 
 
 def _header(spec: FileSpec, cells: list[str], problems: Problems) -> dict[str, int] | None:

@@ -250,9 +250,9 @@ class Export:
 
     # --- writing -------------------------------------------------------------------------------
 
-    def text(self, name: str, *, crlf: bool = True) -> str:
+    def text(self, name: str, *, crlf: bool = True, delimiter: str = ",") -> str:
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n" if crlf else "\n")
+        writer = csv.writer(out, lineterminator="\r\n" if crlf else "\n", delimiter=delimiter)
         if name == "manifest.csv":
             writer.writerow(["propertyName", "value"])
             writer.writerows(self.manifest.items())

@@ -91,6 +91,24 @@ def test_a_zip_with_a_folder_windows_1252_and_lf_line_ends():
     assert "Núñez" in {s.family_name for s in roster.students}
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_a_file_saved_by_a_spreadsheet_with_semicolons_or_tabs_reads_as_with_commas(delimiter):
+    """Read as every SERS upload is (sers.uploads.csv_records): a school that opened a file
+    in a spreadsheet set to another language and saved it gets the same classes."""
+    export = small_export()
+    expected, _ = check(export)
+    content = io.BytesIO()
+    with zipfile.ZipFile(content, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in export.files():
+            saved_by = delimiter if name in ("users.csv", "classes.csv") else ","
+            archive.writestr(name, export.text(name, delimiter=saved_by).encode("utf-8-sig"))
+    roster, problems = check(files=[SimpleUploadedFile("export.zip", content.getvalue())])
+    assert not problems, problems.found
+    assert roster.classes == expected.classes
+    assert [s.sourced_id for s in roster.students] == [s.sourced_id for s in expected.students]
+    assert "Web Design, Level 1" in {c.title for c in roster.classes}  # the comma kept
+
+
 def test_a_missing_manifest_a_delta_file_and_an_old_version_are_named():
     export = small_export()
     export.manifest["file.enrollments"] = "delta"
