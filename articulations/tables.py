@@ -5,6 +5,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from organisations.clusters import cluster_name
+
 from .models import Articulation
 
 PLACEHOLDER_ID = 987654321  # stands in for a school id in a URL built once per table
@@ -107,6 +109,9 @@ class ArticulationSearchTable(tables.Table):
     def render_college_courses(self, record: Articulation):
         return college_course_list(record)
 
+    def render_cluster(self, value: str):
+        return cluster_name(value)
+
     def render_minimum(self, record: Articulation):
         return record.minimum_grade_display
 
@@ -150,6 +155,9 @@ class ArticulationWorkTable(tables.Table):
             record.agreement_number,
             record.version,
         )
+
+    def render_cluster(self, value: str):
+        return cluster_name(value)
 
     def render_status(self, record: Articulation):
         return status_badge(record)

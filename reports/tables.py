@@ -3,13 +3,14 @@ students already loaded (reports.selectors.access), so a page costs the same num
 queries at any size. The log is read-only: no table offers an edit or delete action."""
 
 import datetime
+import re
 
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from .selectors.access import actor_roles
 
@@ -59,11 +60,77 @@ def roles_html(entry):
     )
 
 
+# What an entry concerned, as the log stores it (in English, the same in every language:
+# `what=` in the services and views) and as a reader of the page's language reads it.
+WHAT = {
+    "class completed": _("class completed"),
+    "class roster": _("class roster"),
+    "confirmation email resent": _("confirmation email resent"),
+    "contact details": _("contact details"),
+    "credit transcribed": _("credit transcribed"),
+    "credit": _("credit"),
+    "credits ready for the transcript": _("credits ready for the transcript"),
+    "duplicate pair: different people": _("duplicate pair: different people"),
+    "duplicate review": _("duplicate review"),
+    "enrollment history": _("enrollment history"),
+    "fee list": _("fee list"),
+    "fee recorded": _("fee recorded"),
+    "fee": _("fee"),
+    "grade entry": _("grade entry"),
+    "grade override": _("grade override"),
+    "grades saved": _("grades saved"),
+    "legal identity change requested": _("legal identity change requested"),
+    "legal identity corrected": _("legal identity corrected"),
+    "legal identity request cancelled": _("legal identity request cancelled"),
+    "merge comparison": _("merge comparison"),
+    "merge of duplicate student records": _("merge of duplicate student records"),
+    "password reset sent": _("password reset sent"),
+    "registration": _("registration"),
+    "removed from class": _("removed from class"),
+    "roster confirmed": _("roster confirmed"),
+    "student login email": _("student login email"),
+    "student lookup": _("student lookup"),
+    "student record": _("student record"),
+    "transcription undone": _("transcription undone"),
+    "withdrawal": _("withdrawal"),
+    "access log review": _("access log review"),
+    "access log review: student": _("access log review: student"),
+}
+# The entries whose text carries a number or a name.
+WHAT_PATTERNS = [
+    (
+        re.compile(r"report job (?P<number>\d+): (?P<kind>.+) \(manage\.py (?P<command>\S+)\)"),
+        _("report %(number)s: %(kind)s (manage.py %(command)s)"),
+    ),
+    (re.compile(r"report job (?P<number>\d+): (?P<kind>.+)"), _("report %(number)s: %(kind)s")),
+    (re.compile(r"transcription queue \((?P<view>.+)\)"), _("transcription queue (%(view)s)")),
+    (
+        re.compile(r"access log review: staff member (?P<number>\d+)"),
+        _("access log review: staff member %(number)s"),
+    ),
+    (re.compile(r"API token (?P<token>\S+): (?P<what>.+)"), _("API token %(token)s: %(what)s")),
+    (re.compile(r"admin: (?P<page>.+)"), _("admin site: %(page)s")),
+]
+
+
+def what_text(what: str) -> str:
+    """An entry's `what` in the reader's language (as stored when it is not known)."""
+    if what in WHAT:
+        return str(WHAT[what])
+    for pattern, text in WHAT_PATTERNS:
+        match = pattern.fullmatch(what)
+        if match:
+            parts = {name: gettext(value) for name, value in match.groupdict().items()}
+            parts = {name: what_text(value) for name, value in parts.items()}
+            return text % parts
+    return what
+
+
 def action_html(entry):
     return format_html(
         '<span class="badge text-bg-secondary">{}</span><br><span class="small">{}</span>',
         entry.get_action_display(),
-        entry.what,
+        what_text(entry.what),
     )
 
 

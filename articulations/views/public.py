@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
 from accounts.permissions import Capability, access_for
+from organisations.clusters import cluster_name
 from organisations.models import AcademicYear, HighSchool
 from organisations.selectors import academic_year_current, policy_for
 
@@ -134,7 +135,7 @@ def search_csv(request):
                 "; ".join(f"{c.code} {c.title}" for c in articulation.college_courses.all()),
                 articulation.credits,
                 articulation.minimum_grade_display,
-                articulation.cluster.name,
+                cluster_name(articulation.cluster.name),
                 articulation.college.name,
                 year.code if year else "",
             ]

@@ -1,15 +1,20 @@
-"""Every student-facing page and email is complete in Spanish."""
+"""Every student-facing page and email is complete in Spanish, and every string SERS marks
+for translation, in any template or Python module, has its Spanish in the catalog
+(tests/trust/test_spanish_pages.py reads the pages themselves)."""
 
+import ast
 import gettext as gettext_module
 import re
 from pathlib import Path
 
+import django
 import pytest
 from django.conf import settings
 from django.core import mail
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation.template import templatize
 
 from enrollment.services import signup
 from enrollment.services.registration import enrollment_register_many
@@ -125,6 +130,110 @@ def test_every_python_string_is_in_the_catalog(module):
     assert missing == []
 
 
+# --- every template and every Python file of the project -------------------------------------
+# CI runs pytest: a string marked for translation anywhere in SERS that is not in the Spanish
+# catalog, or is there without a Spanish translation, fails the build.
+
+SKIP_DIRS = {".venv", "tests", "bench", "static", "node_modules", ".git"}
+
+
+def _project_files(pattern: str) -> list[Path]:
+    return sorted(
+        path for path in BASE.rglob(pattern) if not SKIP_DIRS & set(path.relative_to(BASE).parts)
+    )
+
+
+ALL_TEMPLATES = [
+    path
+    for suffix in ("*.html", "*.txt")
+    for path in _project_files(suffix)
+    if "templates" in path.relative_to(BASE).parts
+]
+ALL_PYTHON = _project_files("*.py")
+
+GETTEXT = {
+    "_": 0,
+    "gettext": 0,
+    "gettext_lazy": 0,
+    "gettext_noop": 0,
+    "ngettext": 0,
+    "ngettext_lazy": 0,
+    "pgettext": 1,
+    "pgettext_lazy": 1,
+    "npgettext": 1,
+    "npgettext_lazy": 1,
+}
+_LITERAL = r"""u('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+# gettext(u'...'), pgettext(u'context', u'...'), ngettext(u'...', u'...', count): templatize's
+_CALL = re.compile(rf"\b(n?p?gettext)\(\s*{_LITERAL}(?:\s*,\s*{_LITERAL})?")
+
+
+def template_messages(text: str) -> set[str]:
+    """The msgids of a template, as makemessages reads them (Django's templatize)."""
+    found = set()
+    for name, first, second in _CALL.findall(templatize(text)):
+        message = second if name.startswith(("pgettext", "npgettext")) else first
+        found.add(ast.literal_eval(message))
+    return found
+
+
+def python_messages(text: str) -> set[str]:
+    """The msgids of a Python module: the literal first argument of _(), gettext() and
+    the rest (the second of pgettext()), implicitly concatenated literals included."""
+    found = set()
+    for node in ast.walk(ast.parse(text)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        position = GETTEXT.get(name)
+        if position is None or len(node.args) <= position:
+            continue
+        argument = node.args[position]
+        if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+            found.add(argument.value)
+    return found
+
+
+def in_catalog(message: str, catalog: dict) -> bool:
+    key = message.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
+    return any(k in catalog for k in (key, key.replace("%%", "%"), key.replace("%", "%%")))
+
+
+@pytest.mark.parametrize("path", ALL_TEMPLATES, ids=lambda p: str(p.relative_to(BASE)))
+def test_every_template_string_of_the_project_is_in_the_catalog(path):
+    catalog = po_entries()
+    messages = template_messages(path.read_text(encoding="utf-8"))
+    missing = sorted(m for m in messages if not in_catalog(m, catalog))
+    assert missing == [], "run makemessages -l es and translate"
+
+
+@pytest.mark.parametrize("path", ALL_PYTHON, ids=lambda p: str(p.relative_to(BASE)))
+def test_every_python_string_of_the_project_is_in_the_catalog(path):
+    catalog = po_entries()
+    messages = python_messages(path.read_text(encoding="utf-8"))
+    missing = sorted(m for m in messages if m and not in_catalog(m, catalog))
+    assert missing == [], "run makemessages -l es and translate"
+
+
+def test_every_string_of_the_catalog_is_translated():
+    """The whole catalog, not only the students' part: no empty and no fuzzy translation."""
+    untranslated = sorted(
+        msgid for msgid, entry in po_entries().items() if entry["fuzzy"] or not all(entry["msgstr"])
+    )
+    assert untranslated == []
+
+
+def test_the_checks_read_templates_and_python_as_makemessages_does():
+    template = (
+        '{% load i18n %}{% translate "Save" %}{% translate "May" context "month" %}'
+        "{% blocktranslate trimmed with n=count %}\n  Saved {{ n }}\n  rows, 50%\n"
+        "{% endblocktranslate %}"
+    )
+    assert template_messages(template) == {"Save", "May", "Saved %(n)s rows, 50%%"}
+    code = 'from x import _\n_("One " "two")\npgettext("ctx", "Three")\nprint("no")\n'
+    assert python_messages(code) == {"One two", "Three"}
+
+
 def test_the_compiled_catalog_matches_the_po_file():
     with MO.open("rb") as handle:
         compiled = gettext_module.GNUTranslations(handle)
@@ -214,3 +323,50 @@ def test_student_emails_in_spanish(world, django_capture_on_commit_callbacks):
 @override_settings(LANGUAGE_CODE="en")
 def test_english_is_the_default():
     assert translation.gettext("My dashboard") == "My dashboard"
+
+
+# --- Django's own messages, in SERS's register -------------------------------------------------
+
+DJANGO_CATALOGS = [
+    Path(django.__file__).parent / "conf" / "locale" / "es" / "LC_MESSAGES" / "django.po",
+    Path(django.__file__).parent
+    / "contrib"
+    / "auth"
+    / "locale"
+    / "es"
+    / "LC_MESSAGES"
+    / "django.po",
+]
+
+
+def test_django_messages_listed_for_the_catalog_are_djangos_own():
+    """sers/django_messages.py must quote Django exactly, or SERS's translation never
+    replaces Django's."""
+    from sers.django_messages import DJANGO_MESSAGES
+
+    django_text = "\n".join(path.read_text(encoding="utf-8") for path in DJANGO_CATALOGS)
+    django_text = re.sub(r'"\n"', "", django_text)  # join wrapped lines
+    for message in DJANGO_MESSAGES:
+        singular = message._proxy____args[0] if hasattr(message, "_proxy____args") else message
+        assert f'msgid "{singular}"'.replace("\\", "") in django_text.replace('\\"', '"'), singular
+
+
+@pytest.mark.django_db
+def test_form_and_password_messages_say_tu_not_usted(client):
+    """Django's Spanish says usted ("Su contraseña...", "Introduzca..."); SERS's says tú."""
+    with translation.override("es"):
+        from django import forms as django_forms
+        from django.contrib.auth.password_validation import password_validators_help_texts
+
+        with pytest.raises(django_forms.ValidationError) as invalid:
+            django_forms.EmailField().clean("not an address")
+        (email_error,) = invalid.value.messages
+        too_long = django_forms.CharField(max_length=3)
+        helps = password_validators_help_texts()
+        assert str(email_error) == "Escribe un correo electrónico válido."
+        with pytest.raises(django_forms.ValidationError) as error:
+            too_long.clean("abcdef")
+        assert error.value.messages == ["Escribe como máximo 3 caracteres (tiene 6)."]
+        assert "Tu contraseña debe tener al menos 8 caracteres." in helps
+        text = " ".join([*helps, str(email_error)])
+        assert not re.search(r"\b(Su|su|Introduzca|introduzca|Asegúrese)\b", text), text
