@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accesslog.services import access_log_record
 from accounts.permissions import Access, Capability, access_for
@@ -110,5 +111,13 @@ def upload_apply(request, form, run_import, applied_message):
     if not result.ok:
         messages.error(request, _("Nothing was changed: fix the lines listed below."))
         return result, 400
-    messages.success(request, applied_message(result.applied))
+    message = applied_message(result.applied)
+    if result.skipped:
+        # Said at the top too: a file of lines already done would otherwise read "0 ...".
+        message += " " + ngettext(
+            "%(count)s line was already done and is left as it was (listed below).",
+            "%(count)s lines were already done and are left as they were (listed below).",
+            len(result.skipped),
+        ) % {"count": len(result.skipped)}
+    messages.success(request, message)
     return result, 200

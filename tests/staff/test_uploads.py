@@ -288,6 +288,12 @@ def test_posted_credits_are_marked_transcribed(client, here, eligible):
     again = upload_posted(client, here, text)
     assert again.context["result"].applied == 0
     assert [p.line for p in again.context["result"].skipped] == [2, 3]
+    # The message at the top says why nothing was marked, not only "0 credits marked".
+    (message,) = [str(m) for m in again.context["messages"]]
+    assert message == (
+        "The file is applied: 0 credits marked transcribed. 2 lines were already done and "
+        "are left as they were (listed below)."
+    )
 
 
 def test_sers_own_transcript_report_comes_back_as_an_excel_workbook(client, here, eligible):
