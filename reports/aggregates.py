@@ -9,7 +9,8 @@ INSERT ... SELECT ... GROUP BY a scope kind, a dimension and the year (or every 
 fills the aggregates from the facts: plain SQL that PostgreSQL and SQLite both run.
 
 Students are counted distinct by the database in each INSERT, for exactly the scope, year
-and group stored, because distinct counts do not add up (models.DashboardAggregate).
+and group stored, because distinct counts do not add up (models.DashboardAggregate):
+one row per group and student first, then the rows of each group.
 
 Which enrollments a scope covers is enrollment_scope's rule (accounts.permissions): a
 consortium, its agreements' classes; a district or a high school, the classes taught
@@ -20,6 +21,7 @@ The Celery beat schedule runs the rebuild every DASHBOARD_REFRESH_MINUTES minute
 (sers/settings/base.py); the page says so beside the "as of" time.
 """
 
+import re
 import time
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -54,6 +56,7 @@ FACTS = "sers_dashboard_facts"  # the temporary table, one row per counted enrol
 # PostgreSQL: the advisory lock a rebuild holds, so two never interleave (SQLite has one
 # writer at a time anyway).
 _LOCK_KEY = 0x5E125DA5
+REBUILD_WORK_MEM = "256MB"
 
 # Dimension key -> (the facts' column of its group key, of its label). The keys are the
 # dashboard's DIMENSIONS (reports/selectors/dashboard.py), in the same order.
@@ -88,30 +91,63 @@ _SCOPED_FACTS = {
 }
 
 
-def _students(flag: str) -> str:
-    return f"COUNT(DISTINCT CASE WHEN s.{flag} = 1 THEN s.student_id END)"
-
-
-# DashboardAggregate's number columns -> their SQL over the scoped facts `s`.
-_NUMBERS = {
-    "students": "COUNT(DISTINCT s.student_id)",
-    "enrollments": "COUNT(*)",
-    "graded": "SUM(s.f_final)",
+# Two steps, so that no COUNT(DISTINCT ...) is needed (each is a sort of its own, many
+# times slower): first one row per group and student, with the student's counts and
+# flags (MAX: did any of their enrollments in the group have it), then per group the sums
+# of those, where the number of rows is the number of distinct students.
+# Per group and student: (SQL over the scoped facts `s`, its name).
+_PER_STUDENT = {
+    "n": "COUNT(*)",
+    "final": "SUM(s.f_final)",
     "attained": "SUM(s.f_attained)",
     "transcribed": "SUM(s.f_transcribed)",
-    "credits_attempted": "SUM(s.f_credits)",
+    "credits": "SUM(s.f_credits)",
     "credits_attained": "SUM(s.f_credits_attained)",
-    "fees_paid": _students("f_fee_paid"),
-    "fees_waived": _students("f_fee_waived"),
+    "any_fee_paid": "MAX(s.f_fee_paid)",
+    "any_fee_waived": "MAX(s.f_fee_waived)",
     "confirmed": "SUM(s.f_confirmed)",
-    "confirmed_students": _students("f_confirmed"),
+    "any_confirmed": "MAX(s.f_confirmed)",
     "graded_any": "SUM(s.f_graded_any)",
-    "graded_any_students": _students("f_graded_any"),
-    "attained_students": _students("f_attained"),
+    "any_graded": "MAX(s.f_graded_any)",
+    "any_attained": "MAX(s.f_attained)",
     "ready": "SUM(s.f_ready)",
-    "ready_students": _students("f_ready"),
-    "transcribed_students": _students("f_transcribed"),
+    "any_ready": "MAX(s.f_ready)",
+    "any_transcribed": "MAX(s.f_transcribed)",
 }
+# DashboardAggregate's number columns -> their SQL over the per-student rows `p`.
+_NUMBERS = {
+    "students": "COUNT(*)",
+    "enrollments": "SUM(p.n)",
+    "graded": "SUM(p.final)",
+    "attained": "SUM(p.attained)",
+    "transcribed": "SUM(p.transcribed)",
+    "credits_attempted": "SUM(p.credits)",
+    "credits_attained": "SUM(p.credits_attained)",
+    "fees_paid": "SUM(p.any_fee_paid)",
+    "fees_waived": "SUM(p.any_fee_waived)",
+    "confirmed": "SUM(p.confirmed)",
+    "confirmed_students": "SUM(p.any_confirmed)",
+    "graded_any": "SUM(p.graded_any)",
+    "graded_any_students": "SUM(p.any_graded)",
+    "attained_students": "SUM(p.any_attained)",
+    "ready": "SUM(p.ready)",
+    "ready_students": "SUM(p.any_ready)",
+    "transcribed_students": "SUM(p.any_transcribed)",
+}
+# The per-student columns each number is summed from.
+_NEEDS = {name: re.findall(r"p\.(\w+)", sql) for name, sql in _NUMBERS.items()}
+BREAKDOWN = (
+    "students",
+    "enrollments",
+    "graded",
+    "attained",
+    "transcribed",
+    "credits_attempted",
+    "credits_attained",
+    "fees_paid",
+    "fees_waived",
+)
+GRID = ("students", "enrollments")
 
 
 def _flag(condition: Q):
@@ -194,7 +230,7 @@ def _insert_sql(*, scope_kind: str, dimension: str, per_year: bool) -> tuple[str
     """INSERT ... SELECT ... GROUP BY: one dimension's groups (or the total, dimension "",
     or the year-by-cluster grid) for every scope of a kind, per year or every year."""
     group_by = ["s.scope_id"]
-    year = "NULL"
+    year = "CAST(NULL AS INTEGER)"
     if per_year:
         year = "s.f_year"
         group_by.append(year)
@@ -203,18 +239,28 @@ def _insert_sql(*, scope_kind: str, dimension: str, per_year: bool) -> tuple[str
     elif dimension:
         key, label = (f"s.{column}" for column in GROUPS[dimension])
     else:
-        key = label = "NULL"
+        key = label = "CAST(NULL AS TEXT)"
     if dimension:
         group_by += dict.fromkeys([key, label])
+    group_by.append("s.student_id")
+    # What the rows of this kind are read for (selectors/aggregated.py): the total, all;
+    # a breakdown, BREAKDOWN; the grid, students and enrollments. The rest are 0.
+    wanted = _NUMBERS if not dimension else BREAKDOWN if dimension != YEAR_CLUSTER else GRID
+    numbers = [_NUMBERS[name] if name in wanted else "0" for name in _NUMBERS]
+    needed = {name for name in wanted for name in _NEEDS.get(name, ())}
+    per_student = ", ".join(
+        f"{sql} AS {name}" for name, sql in _PER_STUDENT.items() if name in needed
+    )
     table = DashboardAggregate._meta.db_table
-    columns = ", ".join(_NUMBERS)
-    numbers = ", ".join(_NUMBERS.values())
     scoped = _SCOPED_FACTS[scope_kind].format(facts=FACTS)
     # Made of this module's constants only; the values are parameters.
+    inner = f"SELECT s.scope_id AS scope_id, {year} AS year, {key} AS gkey, {label} AS glabel, "
+    inner += f"{per_student} FROM ({scoped}) s GROUP BY {', '.join(group_by)}"
     insert = f"INSERT INTO {table} (refreshed_at, scope_kind, scope_id, academic_year_id, "
-    insert += f"dimension, group_key, group_label, {columns}) "
-    select = f"SELECT %s, %s, s.scope_id, {year}, %s, {key}, {label}, {numbers} "
-    sql = insert + select + f"FROM ({scoped}) s GROUP BY {', '.join(group_by)}"
+    insert += f"dimension, group_key, group_label, {', '.join(_NUMBERS)}) "
+    select = "SELECT %s, %s, p.scope_id, p.year, %s, p.gkey, p.glabel, "
+    select += f"{', '.join(numbers)} FROM ({inner}) p "
+    sql = insert + select + "GROUP BY p.scope_id, p.year, p.gkey, p.glabel"
     return sql, [scope_kind, dimension]
 
 
@@ -241,6 +287,8 @@ def dashboard_aggregates_refresh() -> dict:
     with transaction.atomic(using=DEFAULT_DB_ALIAS), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+            # Room to group in memory: the default (4 MB) spills every grouping to disk.
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [REBUILD_WORK_MEM])
         as_of = timezone.now()
         facts_sql, params = _facts().query.get_compiler(connection=connection).as_sql()
         cursor.execute(f"DROP TABLE IF EXISTS {FACTS}")
