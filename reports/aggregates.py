@@ -9,8 +9,7 @@ INSERT ... SELECT ... GROUP BY a scope kind, a dimension and the year (or every 
 fills the aggregates from the facts: plain SQL that PostgreSQL and SQLite both run.
 
 Students are counted distinct by the database in each INSERT, for exactly the scope, year
-and group stored, because distinct counts do not add up (models.DashboardAggregate):
-one row per group and student first, then the rows of each group.
+and group stored, because distinct counts do not add up (models.DashboardAggregate).
 
 Which enrollments a scope covers is enrollment_scope's rule (accounts.permissions): a
 consortium, its agreements' classes; a district or a high school, the classes taught
@@ -21,7 +20,6 @@ The Celery beat schedule runs the rebuild every DASHBOARD_REFRESH_MINUTES minute
 (sers/settings/base.py); the page says so beside the "as of" time.
 """
 
-import re
 import time
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -91,51 +89,33 @@ _SCOPED_FACTS = {
 }
 
 
-# Two steps, so that no COUNT(DISTINCT ...) is needed (each is a sort of its own, many
-# times slower): first one row per group and student, with the student's counts and
-# flags (MAX: did any of their enrollments in the group have it), then per group the sums
-# of those, where the number of rows is the number of distinct students.
-# Per group and student: (SQL over the scoped facts `s`, its name).
-_PER_STUDENT = {
-    "n": "COUNT(*)",
-    "final": "SUM(s.f_final)",
+def _students(flag: str) -> str:
+    return f"COUNT(DISTINCT CASE WHEN s.{flag} = 1 THEN s.student_id END)"
+
+
+# DashboardAggregate's number columns -> their SQL over the scoped facts `s`.
+_NUMBERS = {
+    "students": "COUNT(DISTINCT s.student_id)",
+    "enrollments": "COUNT(*)",
+    "graded": "SUM(s.f_final)",
     "attained": "SUM(s.f_attained)",
     "transcribed": "SUM(s.f_transcribed)",
-    "credits": "SUM(s.f_credits)",
+    "credits_attempted": "SUM(s.f_credits)",
     "credits_attained": "SUM(s.f_credits_attained)",
-    "any_fee_paid": "MAX(s.f_fee_paid)",
-    "any_fee_waived": "MAX(s.f_fee_waived)",
+    "fees_paid": _students("f_fee_paid"),
+    "fees_waived": _students("f_fee_waived"),
     "confirmed": "SUM(s.f_confirmed)",
-    "any_confirmed": "MAX(s.f_confirmed)",
+    "confirmed_students": _students("f_confirmed"),
     "graded_any": "SUM(s.f_graded_any)",
-    "any_graded": "MAX(s.f_graded_any)",
-    "any_attained": "MAX(s.f_attained)",
+    "graded_any_students": _students("f_graded_any"),
+    "attained_students": _students("f_attained"),
     "ready": "SUM(s.f_ready)",
-    "any_ready": "MAX(s.f_ready)",
-    "any_transcribed": "MAX(s.f_transcribed)",
+    "ready_students": _students("f_ready"),
+    "transcribed_students": _students("f_transcribed"),
 }
-# DashboardAggregate's number columns -> their SQL over the per-student rows `p`.
-_NUMBERS = {
-    "students": "COUNT(*)",
-    "enrollments": "SUM(p.n)",
-    "graded": "SUM(p.final)",
-    "attained": "SUM(p.attained)",
-    "transcribed": "SUM(p.transcribed)",
-    "credits_attempted": "SUM(p.credits)",
-    "credits_attained": "SUM(p.credits_attained)",
-    "fees_paid": "SUM(p.any_fee_paid)",
-    "fees_waived": "SUM(p.any_fee_waived)",
-    "confirmed": "SUM(p.confirmed)",
-    "confirmed_students": "SUM(p.any_confirmed)",
-    "graded_any": "SUM(p.graded_any)",
-    "graded_any_students": "SUM(p.any_graded)",
-    "attained_students": "SUM(p.any_attained)",
-    "ready": "SUM(p.ready)",
-    "ready_students": "SUM(p.any_ready)",
-    "transcribed_students": "SUM(p.any_transcribed)",
-}
-# The per-student columns each number is summed from.
-_NEEDS = {name: re.findall(r"p\.(\w+)", sql) for name, sql in _NUMBERS.items()}
+# What each kind of row is read for (selectors/aggregated.py): the total (dimension ""),
+# every number; a breakdown's groups, BREAKDOWN; the grid, GRID. The others are 0: each
+# distinct count is a sort of its own, the costliest part of the rebuild.
 BREAKDOWN = (
     "students",
     "enrollments",
@@ -242,25 +222,15 @@ def _insert_sql(*, scope_kind: str, dimension: str, per_year: bool) -> tuple[str
         key = label = "CAST(NULL AS TEXT)"
     if dimension:
         group_by += dict.fromkeys([key, label])
-    group_by.append("s.student_id")
-    # What the rows of this kind are read for (selectors/aggregated.py): the total, all;
-    # a breakdown, BREAKDOWN; the grid, students and enrollments. The rest are 0.
     wanted = _NUMBERS if not dimension else BREAKDOWN if dimension != YEAR_CLUSTER else GRID
-    numbers = [_NUMBERS[name] if name in wanted else "0" for name in _NUMBERS]
-    needed = {name for name in wanted for name in _NEEDS.get(name, ())}
-    per_student = ", ".join(
-        f"{sql} AS {name}" for name, sql in _PER_STUDENT.items() if name in needed
-    )
+    numbers = ", ".join(_NUMBERS[name] if name in wanted else "0" for name in _NUMBERS)
     table = DashboardAggregate._meta.db_table
     scoped = _SCOPED_FACTS[scope_kind].format(facts=FACTS)
     # Made of this module's constants only; the values are parameters.
-    inner = f"SELECT s.scope_id AS scope_id, {year} AS year, {key} AS gkey, {label} AS glabel, "
-    inner += f"{per_student} FROM ({scoped}) s GROUP BY {', '.join(group_by)}"
     insert = f"INSERT INTO {table} (refreshed_at, scope_kind, scope_id, academic_year_id, "
     insert += f"dimension, group_key, group_label, {', '.join(_NUMBERS)}) "
-    select = "SELECT %s, %s, p.scope_id, p.year, %s, p.gkey, p.glabel, "
-    select += f"{', '.join(numbers)} FROM ({inner}) p "
-    sql = insert + select + "GROUP BY p.scope_id, p.year, p.gkey, p.glabel"
+    select = f"SELECT %s, %s, s.scope_id, {year}, %s, {key}, {label}, {numbers} "
+    sql = insert + select + f"FROM ({scoped}) s GROUP BY {', '.join(group_by)}"
     return sql, [scope_kind, dimension]
 
 
