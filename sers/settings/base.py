@@ -333,6 +333,8 @@ CELERY_BEAT_SCHEDULE["reports-expire-files"] = {
 # The reports dashboard reads precomputed aggregates (reports/aggregates.py), rebuilt this
 # often; the page says so beside their "as of" time.
 SERS_DASHBOARD_REFRESH_MINUTES = env_int("SERS_DASHBOARD_REFRESH_MINUTES", 10)
+if SERS_DASHBOARD_REFRESH_MINUTES < 1:
+    raise ImproperlyConfigured("SERS_DASHBOARD_REFRESH_MINUTES must be at least 1.")
 CELERY_BEAT_SCHEDULE["reports-dashboard-aggregates"] = {
     "task": "reports.tasks.refresh_dashboard_aggregates",
     "schedule": timedelta(minutes=SERS_DASHBOARD_REFRESH_MINUTES),
