@@ -16,7 +16,7 @@ consortium, its agreements' classes; a district or a high school, the classes ta
 there and the classes of its own students, wherever taught. An enrollment can so be in
 two districts (its class's and its student's): it is counted in each, once.
 
-The Celery beat schedule runs the rebuild every DASHBOARD_REFRESH_MINUTES minutes
+The Celery beat schedule runs the rebuild every SERS_DASHBOARD_REFRESH_MINUTES minutes
 (sers/settings/base.py); the page says so beside the "as of" time.
 """
 
