@@ -44,9 +44,9 @@ from accounts.permissions import Access
 from articulations.models import Articulation
 from enrollment.models import Enrollment, EnrollmentStatus, Fee
 from enrollment.rules import eligible_for_transcription_q
-from enrollment.selectors.visible import ATTAINED_STATUSES
 
 from .models import DashboardAggregate
+from .selectors.dashboard import FINAL_STATUSES, FUNNEL_STAGES
 from .selectors.scope import counted_enrollments
 
 S = EnrollmentStatus
@@ -155,8 +155,9 @@ def _facts() -> QuerySet[Enrollment]:
         ).values("status")[:1]
     )
     key = {"output_field": CharField()}
-    attained = Q(status__in=ATTAINED_STATUSES)
-    final = (S.ATTAINED, S.NOT_ATTAINED, S.TRANSCRIBED)
+    # The same conditions as the live tables count by (selectors/dashboard.py).
+    step = {name: condition for name, _label, condition in FUNNEL_STAGES}
+    attained = step["attained"]
     state = Access(user_id=None, is_state=True)
     return (
         counted_enrollments(access=state, academic_year_id=None)
@@ -188,11 +189,12 @@ def _facts() -> QuerySet[Enrollment]:
             f_credits_attained=_credits_if(attained),
             f_fee_paid=_flag(Q(f_fee=Fee.Status.PAID)),
             f_fee_waived=_flag(Q(f_fee=Fee.Status.WAIVED)),
-            f_final=_flag(Q(status__in=final)),
+            f_final=_flag(Q(status__in=FINAL_STATUSES)),
             f_attained=_flag(attained),
-            f_transcribed=_flag(Q(status=S.TRANSCRIBED)),
-            f_confirmed=_flag(~Q(status=S.REGISTERED)),
-            f_graded_any=_flag(Q(status__in=(S.GRADED, *final))),
+            f_transcribed=_flag(step["transcribed"]),
+            f_confirmed=_flag(step["confirmed"]),
+            f_graded_any=_flag(step["graded"]),
+            # Ready for a transcript or on one: as funnel_table counts it.
             f_ready=_flag(attained & (Q(status=S.TRANSCRIBED) | eligible_for_transcription_q())),
         )
     )
