@@ -8,7 +8,7 @@ from django.contrib import admin
 
 from accounts.admin import ReadOnlyAdmin
 
-from .models import ReportJob, TranscriptReportRow
+from .models import DashboardAggregate, ReportJob, TranscriptReportRow
 
 
 @admin.register(ReportJob)
@@ -38,4 +38,23 @@ class TranscriptReportRowAdmin(ReadOnlyAdmin):
     list_display = ["job", "enrollment"]
     search_fields = ["enrollment__student__sers_id"]
     list_select_related = ["job", "enrollment"]
+    show_full_result_count = False
+
+
+@admin.register(DashboardAggregate)
+class DashboardAggregateAdmin(ReadOnlyAdmin):
+    """The dashboard's precomputed numbers (reports/aggregates.py rebuilds them)."""
+
+    list_display = [
+        "refreshed_at",
+        "scope_kind",
+        "scope_id",
+        "academic_year",
+        "dimension",
+        "group_label",
+        "students",
+        "enrollments",
+    ]
+    list_filter = ["scope_kind", "dimension"]
+    list_select_related = ["academic_year"]
     show_full_result_count = False

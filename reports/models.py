@@ -206,3 +206,71 @@ class TranscriptReportRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id} · {self.enrollment_id}"
+
+
+class DashboardAggregate(models.Model):
+    """The reports dashboard's numbers, precomputed (reports/aggregates.py) for one scope,
+    one school year (null: every year) and one group of one breakdown.
+
+    What is stored is each table's result per scope, not a finest grain to add up: the
+    number of distinct students cannot be summed across groups (a student in two colleges,
+    or with a class in two years, is one student of the state but one of each college), so
+    every number of students is counted by the database for exactly the scope, year and
+    group shown. The scopes are the ones a reporting role covers: the state, a
+    consortium, a district, a high school; a user who covers several of them at once is
+    counted live (reports/selectors/aggregated.py). Rows of `dimension`:
+
+    - "" (the total of the scope and year: the breakdown's total row and the funnel);
+    - a breakdown dimension (reports/selectors/dashboard.py DIMENSIONS), one row a group;
+    - "year_cluster": enrollments per career cluster (group_key, its name) and school year
+      (group_label, its code), every year (academic_year null).
+
+    Counts are not suppressed here: small cells are hidden when a table is shown. Every
+    row of a rebuild has the same `refreshed_at`, the moment the data it counts was read:
+    the page's "as of".
+    """
+
+    class ScopeKind(models.TextChoices):
+        STATE = "state", _("Statewide")
+        CONSORTIUM = "consortium", _("Consortium")
+        DISTRICT = "district", _("District")
+        HIGH_SCHOOL = "high_school", _("High school")
+
+    refreshed_at = models.DateTimeField()
+    scope_kind = models.CharField(max_length=20, choices=ScopeKind.choices)
+    scope_id = models.PositiveIntegerField()  # 0 for the state
+    academic_year = models.ForeignKey(
+        "organisations.AcademicYear", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    dimension = models.CharField(max_length=20, blank=True)
+    group_key = models.TextField(null=True)
+    group_label = models.TextField(null=True)
+    students = models.PositiveIntegerField(default=0)
+    enrollments = models.PositiveIntegerField(default=0)
+    graded = models.PositiveIntegerField(default=0)  # a final grade: attained or not
+    attained = models.PositiveIntegerField(default=0)
+    transcribed = models.PositiveIntegerField(default=0)
+    credits_attempted = models.DecimalField(max_digits=14, decimal_places=1, default=0)
+    credits_attained = models.DecimalField(max_digits=14, decimal_places=1, default=0)
+    fees_paid = models.PositiveIntegerField(default=0)  # students
+    fees_waived = models.PositiveIntegerField(default=0)  # students
+    # The funnel's steps that the breakdown does not count, and the students of each.
+    confirmed = models.PositiveIntegerField(default=0)
+    confirmed_students = models.PositiveIntegerField(default=0)
+    graded_any = models.PositiveIntegerField(default=0)  # graded, final or not
+    graded_any_students = models.PositiveIntegerField(default=0)
+    attained_students = models.PositiveIntegerField(default=0)
+    ready = models.PositiveIntegerField(default=0)
+    ready_students = models.PositiveIntegerField(default=0)
+    transcribed_students = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["scope_kind", "scope_id", "dimension", "academic_year"],
+                name="dashboard_aggregate_lookup",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope_kind} {self.scope_id} · {self.dimension or 'total'} · {self.group_key}"

@@ -37,3 +37,10 @@ def expire_report_files() -> int:
     from . import services  # the Celery pattern: see the module docstring
 
     return services.report_files_expire()
+
+
+@shared_task(acks_late=True)
+def refresh_dashboard_aggregates() -> int:
+    from . import aggregates  # the Celery pattern: see the module docstring
+
+    return aggregates.dashboard_aggregates_refresh()["rows"]

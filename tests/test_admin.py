@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accesslog.models import AccessLogEntry, AccessLogStudent
 from accesslog.services import access_log_record
@@ -54,7 +55,7 @@ from organisations.models import (
     District,
     HighSchool,
 )
-from reports.models import ReportJob, TranscriptReportRow
+from reports.models import DashboardAggregate, ReportJob, TranscriptReportRow
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -271,6 +272,9 @@ BUILDERS = {
     AccessLogEntry: _access_log_entry,
     AccessLogStudent: lambda: _access_log_entry().students.get(),
     ReportJob: _report_job,
+    DashboardAggregate: lambda: DashboardAggregate.objects.create(
+        refreshed_at=timezone.now(), scope_kind="state", scope_id=0, students=1, enrollments=1
+    ),
     TranscriptReportRow: lambda: TranscriptReportRow.objects.create(
         job=_report_job(), enrollment=_enrollment()
     ),
@@ -297,6 +301,7 @@ READ_ONLY = [
     AccessLogEntry,
     AccessLogStudent,
     ReportJob,
+    DashboardAggregate,
     TranscriptReportRow,
     SisImport,
     SisClass,

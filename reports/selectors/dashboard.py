@@ -1,11 +1,18 @@
 """The reports dashboard, scoped to what the user may see through their reporting roles:
 its tables (a breakdown by a chosen dimension, enrollments by year and career cluster,
 the funnel from registration to transcript), each with small cells suppressed, and the
-page's summary and charts. The same tables are exported by reports.exporters."""
+page's summary and charts. The same tables are exported by reports.exporters.
 
+The page reads them precomputed (reports/aggregates.py, read by selectors/aggregated.py:
+"as of" their rebuild) when the aggregates cover the user's scope; the tables counted
+live here are the fallback, what the aggregates are tested equal to, and what exports
+(background jobs, with no latency to keep) count."""
+
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +23,7 @@ from enrollment.rules import eligible_for_transcription_q
 from enrollment.selectors.visible import ATTAINED_STATUSES, ATTEMPTED_STATUSES
 from organisations.models import Consortium, District, HighSchool
 
+from . import aggregated
 from .home import Stat
 from .scope import COUNTED_HINT, counted_enrollments, reporting_access
 
@@ -318,15 +326,17 @@ def _dimension_label(dimension: Dimension, value) -> str:
     return str(value)
 
 
-def breakdown_table(*, access: Access, academic_year_id: int | None, dimension: str) -> Table:
-    """Students, enrollments, credits, rates and fees per group, in six queries.
+def _live_breakdown(
+    *, access: Access, academic_year_id: int | None, dim: Dimension
+) -> tuple[dict, dict]:
+    """Students, enrollments, credits, rates and fees per group, and the total, in six
+    queries.
 
     Every breakdown splits the enrollments into groups (each enrollment is in exactly
     one), so enrollment counts and credits add up to the total; students do not (one
     student can be in several groups), so they are counted again for the total.
     Credits: counts per group and agreement, times each agreement's credits.
     """
-    dim = DIMENSIONS.get(dimension) or DIMENSIONS["consortium"]
     enrollments = _reporting_enrollments(access, academic_year_id).order_by()
     fields = list(dict.fromkeys([dim.id_field, dim.label_field]))  # one when they match
     credits = _articulation_credits(enrollments)
@@ -352,6 +362,11 @@ def breakdown_table(*, access: Access, academic_year_id: int | None, dimension: 
         groups[row[dim.id_field]].update({key: row[key] for key in FEE_COUNTS})
     total.update(enrollments.aggregate(students=students))
     total.update(_with_settled_fee(enrollments).aggregate(**FEE_COUNTS))
+    return groups, total
+
+
+def _breakdown_from(dim: Dimension, groups: dict, total: dict) -> Table:
+    """The breakdown table of groups' values (by group key) and the total's, suppressed."""
     order = sorted(
         groups, key=lambda key: (key,) if dim.key == "academic_year" else (groups[key]["label"],)
     )
@@ -369,6 +384,14 @@ def breakdown_table(*, access: Access, academic_year_id: int | None, dimension: 
     return suppress_small_cells(table)
 
 
+def breakdown_table(*, access: Access, academic_year_id: int | None, dimension: str) -> Table:
+    """Students, enrollments, credits, rates and fees per group of a dimension, counted
+    live (the page reads the aggregates: dashboard_report)."""
+    dim = DIMENSIONS.get(dimension) or DIMENSIONS["consortium"]
+    groups, total = _live_breakdown(access=access, academic_year_id=academic_year_id, dim=dim)
+    return _breakdown_from(dim, groups, total)
+
+
 def year_cluster_table(*, access: Access) -> Table:
     """Enrollments per career cluster (rows) and school year (columns), every year."""
     enrollments = _reporting_enrollments(access, None).order_by()
@@ -382,24 +405,36 @@ def year_cluster_table(*, access: Access) -> Table:
         .annotate(enrollments=Count("pk"), students=Count("student_id", distinct=True))
         .order_by("section__academic_year__start_date")
     )
-    years = [(t["section__academic_year__code"]) for t in totals]
-    by_cell = {
-        (c["section__articulation__cluster__name"], c["section__academic_year__code"]): c
-        for c in cells
-    }
+    return _year_cluster_from(
+        [
+            (
+                c["section__articulation__cluster__name"],
+                c["section__academic_year__code"],
+                c["enrollments"],
+                c["students"],
+            )
+            for c in cells
+        ],
+        [(t["section__academic_year__code"], t["enrollments"], t["students"]) for t in totals],
+    )
+
+
+def _year_cluster_from(cells: list[tuple], totals: list[tuple]) -> Table:
+    """The grid of (cluster, year code, enrollments, students) cells, with the years'
+    (year code, enrollments, students) totals in year order as columns, suppressed."""
+    years = [code for code, _enrollments, _students in totals]
+    by_cell = {(name, code): (enrollments, students) for name, code, enrollments, students in cells}
     clusters = sorted({key[0] for key in by_cell})
     rows = []
     for cluster_name in clusters:
         row_cells = []
         for year in years:
             found = by_cell.get((cluster_name, year))
-            if found:
-                row_cells.append(Cell(found["enrollments"], students=found["students"]))
-            else:
-                row_cells.append(Cell(0))
+            row_cells.append(Cell(found[0], students=found[1]) if found else Cell(0))
         rows.append(Row(cluster_name, row_cells))
     total = Row(
-        str(_("All clusters")), [Cell(t["enrollments"], students=t["students"]) for t in totals]
+        str(_("All clusters")),
+        [Cell(enrollments, students=students) for _code, enrollments, students in totals],
     )
     table = Table(
         key="year_cluster",
@@ -432,6 +467,11 @@ def funnel_table(*, access: Access, academic_year_id: int | None) -> Table:
         .aggregate(n=Count("pk"), students=Count("student_id", distinct=True))
     )
     values[READY], values[f"{READY}_students"] = ready["n"], ready["students"]
+    return _funnel_from(values)
+
+
+def _funnel_from(values: dict) -> Table:
+    """The funnel of each step's count and students (FUNNEL_STAGES keys), suppressed."""
     registered = values["registered"]
     rows = []
     for key, label, _condition in FUNNEL_STAGES:
@@ -477,6 +517,10 @@ class Dashboard:
     funnel: Table
     summary: list[Stat]
     charts: dict
+    # The time of the precomputed figures, and how often they are rebuilt (minutes); None
+    # when counted live.
+    as_of: datetime.datetime | None = None
+    refresh_minutes: int | None = None
 
 
 def reporting_scope_label(access: Access) -> str:
@@ -491,13 +535,28 @@ def reporting_scope_label(access: Access) -> str:
     return ", ".join(sorted(names))
 
 
-def dashboard_report(*, access: Access, academic_year_id: int | None, dimension: str) -> Dashboard:
-    """Everything on the reports dashboard, in a fixed number of queries."""
-    breakdown = breakdown_table(
-        access=access, academic_year_id=academic_year_id, dimension=dimension
-    )
-    year_cluster = year_cluster_table(access=access)
-    funnel = funnel_table(access=access, academic_year_id=academic_year_id)
+def dashboard_report(
+    *, access: Access, academic_year_id: int | None, dimension: str, live: bool = False
+) -> Dashboard:
+    """Everything on the reports dashboard, in a fixed number of queries: from the
+    precomputed aggregates when they cover the user's scope (reports/selectors/
+    aggregated.py), else (or with `live`) counted from the enrollments now."""
+    dim = DIMENSIONS.get(dimension) or DIMENSIONS["consortium"]
+    stored = None
+    if not live:
+        stored = aggregated.stored_figures(
+            access=access, academic_year_id=academic_year_id, dimension=dim.key
+        )
+    if stored is not None:
+        breakdown = _breakdown_from(dim, stored.groups, stored.total)
+        year_cluster = _year_cluster_from(stored.year_cluster_cells, stored.year_totals)
+        funnel = _funnel_from(stored.funnel)
+    else:
+        breakdown = breakdown_table(
+            access=access, academic_year_id=academic_year_id, dimension=dim.key
+        )
+        year_cluster = year_cluster_table(access=access)
+        funnel = funnel_table(access=access, academic_year_id=academic_year_id)
     total = dict(zip((c.key for c in BREAKDOWN_COLUMNS), breakdown.total.cells, strict=True))
     summary = [
         Stat(
@@ -532,4 +591,6 @@ def dashboard_report(*, access: Access, academic_year_id: int | None, dimension:
         funnel=funnel,
         summary=summary,
         charts=charts,
+        as_of=stored.as_of if stored else None,
+        refresh_minutes=settings.SERS_DASHBOARD_REFRESH_MINUTES if stored else None,
     )

@@ -330,6 +330,17 @@ CELERY_BEAT_SCHEDULE["reports-expire-files"] = {
     "task": "reports.tasks.expire_report_files",
     "schedule": crontab(hour=3, minute=30),
 }
+# The reports dashboard reads precomputed aggregates (reports/aggregates.py), rebuilt this
+# often; the page says so beside their "as of" time.
+SERS_DASHBOARD_REFRESH_MINUTES = env_int("SERS_DASHBOARD_REFRESH_MINUTES", 10)
+if SERS_DASHBOARD_REFRESH_MINUTES < 1:
+    raise ImproperlyConfigured("SERS_DASHBOARD_REFRESH_MINUTES must be at least 1.")
+CELERY_BEAT_SCHEDULE["reports-dashboard-aggregates"] = {
+    "task": "reports.tasks.refresh_dashboard_aggregates",
+    "schedule": timedelta(minutes=SERS_DASHBOARD_REFRESH_MINUTES),
+    # A rebuild still queued when the next is due is dropped: the next one does its work.
+    "options": {"expires": SERS_DASHBOARD_REFRESH_MINUTES * 60},
+}
 # Staff workflows (enrollment app): deadline reminders (registration, payment, grading)
 # and credit-eligible notices, each email sent once however often the job runs.
 CELERY_BEAT_SCHEDULE["enrollment-deadline-reminders"] = {
