@@ -360,7 +360,8 @@ CELERY_BEAT_SCHEDULE["enrollment-statewide-duplicate-check"] = {
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, keeping one Redis client per pool (sers/redis_cache.py).
+            "BACKEND": "sers.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_PREFIX,
         }

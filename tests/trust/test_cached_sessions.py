@@ -6,8 +6,9 @@ import datetime
 import time
 
 import pytest
+from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -121,3 +122,29 @@ def test_deactivation_also_ends_a_session_whose_row_lags_behind_its_cache_entry(
     )
     assert user_sessions_end(user_id=student.user.pk) == 1
     assert client.get(reverse("enrollment:profile")).status_code == 302
+
+
+def test_a_read_moments_after_another_writes_nothing_at_all(client, monkeypatch):
+    """The idle timeout is renewed in the cache at most every CACHE_WRITE_SECONDS: most
+    page views then cost one cache read and no write."""
+    student = StudentProfileFactory()
+    client.force_login(student.user)
+    home = reverse("home")
+    client.get(home)
+    writes = []
+    store_cache = caches[settings.SESSION_CACHE_ALIAS]
+    original = store_cache.set
+
+    def counting_set(key, *args, **kwargs):
+        if key.startswith(sessions.SessionStore.cache_key_prefix):
+            writes.append(key)
+        return original(key, *args, **kwargs)
+
+    monkeypatch.setattr(store_cache, "set", counting_set)
+    assert session_writes(client, home) == 0
+    assert writes == []  # neither the row nor the cache entry
+    later = time.time() + sessions.CACHE_WRITE_SECONDS + 1
+    monkeypatch.setattr(sessions.time, "time", lambda: later)
+    assert session_writes(client, home) == 0  # the row: still within DB_WRITE_SECONDS
+    assert len(writes) == 1  # the cache entry, renewed with the idle timeout
+    assert client.get(reverse("enrollment:profile")).status_code == 200
