@@ -412,6 +412,9 @@ def play_the_year(people, w):
     success(teacher_page, "2 students confirmed")
     nav(teacher_page, "My classes")
     teacher_page.get_by_role("link", name="Enter grades").click()
+    # htmx (a deferred script) listens only once the page has loaded: a grade typed before
+    # that is saved all the same, but not checked as it is typed.
+    teacher_page.wait_for_url("**/grades/")  # waits for the page's load event too
     for name, grade in (("Okafor, Maya", "A"), ("Reyes, Jonathan", "B+")):
         teacher_page.get_by_label(name).fill(grade)
         # The page checks each grade against the minimum as it is typed (not saved yet).
