@@ -68,7 +68,7 @@ GROUPS = {
     "gender": ("f_gender", "f_gender"),
     "race_ethnicity": ("f_race", "f_race"),
 }
-YEAR_CLUSTER = "year_cluster"
+YEAR_CLUSTER = DashboardAggregate.YEAR_CLUSTER
 
 # Scope kind -> the facts with the scope's id as `scope_id`, each enrollment once per
 # scope it is in (enrollment_scope: a district or school by the class or by the student).
@@ -116,17 +116,7 @@ _NUMBERS = {
 # What each kind of row is read for (selectors/aggregated.py): the total (dimension ""),
 # every number; a breakdown's groups, BREAKDOWN; the grid, GRID. The others are 0: each
 # distinct count is a sort of its own, the costliest part of the rebuild.
-BREAKDOWN = (
-    "students",
-    "enrollments",
-    "graded",
-    "attained",
-    "transcribed",
-    "credits_attempted",
-    "credits_attained",
-    "fees_paid",
-    "fees_waived",
-)
+BREAKDOWN = DashboardAggregate.BREAKDOWN_NUMBERS
 GRID = ("students", "enrollments")
 
 

@@ -230,6 +230,21 @@ class DashboardAggregate(models.Model):
     the page's "as of".
     """
 
+    # The `dimension` of the year-by-cluster grid's rows.
+    YEAR_CLUSTER = "year_cluster"
+    # The numbers a breakdown's group row holds (the total row holds every number).
+    BREAKDOWN_NUMBERS = (
+        "students",
+        "enrollments",
+        "graded",
+        "attained",
+        "transcribed",
+        "credits_attempted",
+        "credits_attained",
+        "fees_paid",
+        "fees_waived",
+    )
+
     class ScopeKind(models.TextChoices):
         STATE = "state", _("Statewide")
         CONSORTIUM = "consortium", _("Consortium")

@@ -19,18 +19,8 @@ from ..models import DashboardAggregate
 from .scope import reporting_access
 
 Kind = DashboardAggregate.ScopeKind
-BREAKDOWN_NUMBERS = (
-    "students",
-    "enrollments",
-    "graded",
-    "attained",
-    "transcribed",
-    "credits_attempted",
-    "credits_attained",
-    "fees_paid",
-    "fees_waived",
-)
-YEAR_CLUSTER = "year_cluster"
+BREAKDOWN_NUMBERS = DashboardAggregate.BREAKDOWN_NUMBERS
+YEAR_CLUSTER = DashboardAggregate.YEAR_CLUSTER
 
 
 @dataclass
