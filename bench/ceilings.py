@@ -728,29 +728,7 @@ def start_servers(args, processes: load_surge.Processes, mail_dir: Path) -> tupl
         subprocess.run(
             [PY, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
         )
-    worker_env = {
-        **env,
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(mail_dir),
-    }
-    processes.start(
-        "celery worker",
-        [
-            BIN / "celery",
-            "-A",
-            "sers",
-            "worker",
-            "--loglevel",
-            "WARNING",
-            "--concurrency",
-            str(args.celery_concurrency),
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        worker_env,
-        OUT / "celery.log",
-    )
+    load_surge.start_celery_worker(processes, env, mail_dir, args.celery_concurrency)
     site_port, bare_port = load_surge.free_port(), load_surge.free_port()
     site = processes.start(
         "gunicorn (site)",

@@ -447,6 +447,33 @@ class Processes:
                 process.wait()
 
 
+def start_celery_worker(processes: Processes, env: dict, mail_dir, concurrency: int):
+    """A Celery worker on the bench's settings, its emails written to files in `mail_dir`."""
+    worker_env = {
+        **env,
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail_dir),
+    }
+    return processes.start(
+        "celery worker",
+        [
+            BIN / "celery",
+            "-A",
+            "sers",
+            "worker",
+            "--loglevel",
+            "WARNING",
+            "--concurrency",
+            str(concurrency),
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        worker_env,
+        OUT / "celery.log",
+    )
+
+
 def wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 240) -> None:
     """Until the server answers 200 (worker start-up takes half a minute on a busy machine)."""
     deadline = time.monotonic() + seconds
@@ -676,29 +703,7 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     status = 2
     try:
-        worker_env = {
-            **env,
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "EMAIL_FILE_PATH": str(mail_dir),
-        }
-        processes.start(
-            "celery worker",
-            [
-                BIN / "celery",
-                "-A",
-                "sers",
-                "worker",
-                "--loglevel",
-                "WARNING",
-                "--concurrency",
-                str(args.celery_concurrency),
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            worker_env,
-            OUT / "celery.log",
-        )
+        start_celery_worker(processes, env, mail_dir, args.celery_concurrency)
         server = processes.start(
             "gunicorn",
             [
