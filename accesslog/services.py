@@ -4,7 +4,7 @@ change, with the students it concerned. Rows are only ever inserted."""
 import itertools
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connections, router, transaction
 
 from accounts import security
 from accounts.permissions import access_for
@@ -49,10 +49,26 @@ def access_log_record(
             student_count=len(student_ids),
             ip_address=ip_address or client_ip(request) or current_client_ip(),
         )
-        # In batches: bulk_create would first turn a generator into one list of objects,
-        # which for a statewide export is tens of thousands of them at once.
-        for batch in itertools.batched(student_ids, 2000):
-            AccessLogStudent.objects.bulk_create(
-                [AccessLogStudent(entry=entry, student_id=sid) for sid in batch]
-            )
+        _link_students(entry, student_ids)
     return entry
+
+
+def _link_students(entry: AccessLogEntry, student_ids: list[int]) -> None:
+    """Insert the entry's student links: a statewide export links tens of thousands."""
+    connection = connections[router.db_for_write(AccessLogStudent)]
+    if connection.vendor == "postgresql":
+        # One statement with the ids as one array literal: no model object or parameter
+        # per row (bulk_create took 1.5 s for the 60,000 students of a statewide export).
+        table = AccessLogStudent._meta.db_table
+        ids = "{" + ",".join(str(int(sid)) for sid in student_ids) + "}"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (entry_id, student_id) SELECT %s, unnest(%s::bigint[])",
+                [entry.pk, ids],
+            )
+        return
+    # In batches: bulk_create would first turn them into one list of objects at once.
+    for batch in itertools.batched(student_ids, 2000):
+        AccessLogStudent.objects.bulk_create(
+            [AccessLogStudent(entry=entry, student_id=sid) for sid in batch]
+        )

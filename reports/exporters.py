@@ -12,17 +12,33 @@ and their batch are in pesc.py.
 
 import csv
 import datetime
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 
+import rustpy_xlsxwriter
 from django.conf import settings
-from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db import connections
+from django.db.models import (
+    Case,
+    CharField,
+    DecimalField,
+    F,
+    Func,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Concat, Left, NullIf
+from django.db.models.lookups import Exact, In
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from accounts.permissions import Access, can_see_birth_date, enrollment_scope
 from articulations.models import Articulation
@@ -55,7 +71,6 @@ CONTENT_TYPES = {
 }
 # Text a spreadsheet would run as a formula (CSV injection); prefixed with a quote in CSV.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-ONE_DECIMAL = Decimal("0.1")
 
 
 # --- writers --------------------------------------------------------------------------
@@ -83,11 +98,13 @@ def _csv_value(value) -> str:
     return text
 
 
-def write_csv(path, headers: Sequence[str], rows: Iterable[Sequence]) -> int:
+def write_csv(
+    path, headers: Sequence[str], rows: Iterable[Sequence], *, line_end: str = "\r\n"
+) -> int:
     """UTF-8 CSV with a byte-order mark, so spreadsheet programs read accents right."""
     count = 0
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, lineterminator=line_end)
         writer.writerow(headers)
         for row in rows:
             writer.writerow([_csv_value(value) for value in row])
@@ -95,28 +112,106 @@ def write_csv(path, headers: Sequence[str], rows: Iterable[Sequence]) -> int:
     return count
 
 
+def sheet_name(title: str) -> str:
+    """A name Excel accepts for a sheet: at most 31 characters, none of []:*?/\\."""
+    return re.sub(r"[\[\]:*?/\\]", "-", title)[:31].strip("'") or "Sheet1"
+
+
 def write_xlsx(path, headers: Sequence[str], rows: Iterable[Sequence], title: str) -> int:
-    """An XLSX workbook in openpyxl's write-only mode: rows stream to disk as they come."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(list(headers))
+    """An XLSX workbook, one sheet, rows streamed to disk as they come.
+
+    rustpy-xlsxwriter (rust_xlsxwriter underneath, in constant-memory mode) writes the
+    statewide year (2.9 million cells) in about 2 s where openpyxl took 30 s. Every text
+    is a text cell, so text that looks like a formula is never run; characters XML cannot
+    hold are escaped as Excel does (_x0001_).
+    """
+    headers = list(headers)
+    if len(set(headers)) != len(headers):
+        raise ValueError(f"duplicate column headers: {headers}")
     count = 0
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
-        count += 1
-    workbook.save(path)
+
+    def records() -> Iterator[dict]:
+        nonlocal count
+        for row in rows:
+            count += 1
+            yield dict(zip(headers, row, strict=True))
+        if not count:
+            yield dict.fromkeys(headers)  # no rows: the header row alone
+
+    rustpy_xlsxwriter.write_worksheet(
+        records(), str(path), sheet_name=sheet_name(title), datetime_format="yyyy-mm-dd"
+    )
     return count
 
 
-def _xlsx_cell(sheet, value):
-    if not isinstance(value, str):
-        return value
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    if not value.startswith("="):
-        return value  # openpyxl writes it as text through one reused cell: cheap
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.data_type = "s"  # text that looks like a formula stays text
-    return cell
+# --- CSV through PostgreSQL's COPY --------------------------------------------------------
+#
+# A statewide export is 150,000 rows: read one by one into Python and written by the csv
+# module, it took 6x as long as PostgreSQL writing the same rows itself. So on PostgreSQL
+# the database writes the CSV (COPY ... TO STDOUT) and SERS only adds the header; the
+# cells are what write_csv writes: the same formula guard, dates as ISO, blanks for None.
+
+# The kinds of value a column holds. TEXT: text people typed (or imported), guarded;
+# LABEL: text SERS makes (codes, ids, choice labels), never empty and never a formula;
+# CREDITS: a number of credits with one decimal (8.0).
+TEXT, LABEL, NUMBER, DATE, CREDITS = "text", "label", "number", "date", "credits"
+ONE_DECIMAL = Decimal("0.1")
+
+
+def choice_label(value, choices) -> Case:
+    """The label of a stored choice in the active language, worked out by the database
+    (a value not among the choices stays as it is; none stays None)."""
+    value = F(value) if isinstance(value, str) else value
+    whens = [When(Exact(value, key), then=Value(str(label))) for key, label in choices]
+    return Case(*whens, default=value, output_field=CharField())
+
+
+def copy_value(expression, kind: str):
+    """`expression` as write_csv writes its cell, for COPY: text with the formula guard
+    (empty text as no value: COPY would quote it), dates as ISO. PostgreSQL only."""
+    if isinstance(expression, str):
+        expression = F(expression)
+    if kind == TEXT:
+        # CASE on the first character: a third of the time of regexp_replace.
+        return Case(
+            When(
+                In(Left(expression, 1), list(FORMULA_PREFIXES)),
+                then=Concat(Value("'"), expression, output_field=TextField()),
+            ),
+            default=NullIf(expression, Value(""), output_field=TextField()),
+            output_field=TextField(),
+        )
+    if kind == CREDITS:
+        return Cast(expression, DecimalField(max_digits=6, decimal_places=1))
+    if kind == DATE:
+        return Func(expression, Value("YYYY-MM-DD"), function="to_char", output_field=TextField())
+    return expression
+
+
+def can_copy(queryset: QuerySet) -> bool:
+    return connections[queryset.db].vendor == "postgresql"
+
+
+def write_csv_by_copy(
+    path, headers: Sequence[str], queryset: QuerySet, on_progress: ProgressCallback
+) -> int:
+    """write_csv's file, written by PostgreSQL: COPY (the queryset) TO STDOUT as CSV.
+
+    Progress is reported once, at the end, with COPY's own row count: the connection is
+    busy with the COPY until then (a statewide year takes about two seconds).
+    """
+    connection = connections[queryset.db]
+    sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+    connection.ensure_connection()
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerow(headers)
+    with open(path, "ab") as handle, connection.connection.cursor() as cursor:
+        with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+            for data in copy:
+                handle.write(data)
+        count = cursor.rowcount
+    on_progress(count)
+    return count
 
 
 # --- exporters ------------------------------------------------------------------------
@@ -264,8 +359,9 @@ class TranscriptCreditExporter(BaseExporter):
         ]
 
     def rows(self) -> Iterator[Sequence]:
-        terms = dict(Section.Term.choices)
-        scales = dict(GradeScale.choices)
+        # Labels looked up once: a lazy label per row cost a translation lookup each.
+        terms = {key: str(label) for key, label in Section.Term.choices}
+        scales = {key: str(label) for key, label in GradeScale.choices}
         for r in self.records():
             letter, points = grade_equivalents(r.grade_scale, r.grade)
             yield [
@@ -280,11 +376,11 @@ class TranscriptCreditExporter(BaseExporter):
                 r.course_title,
                 r.credits,
                 r.grade,
-                str(scales.get(r.grade_scale, r.grade_scale)),
+                scales.get(r.grade_scale, r.grade_scale),
                 letter,
                 points,
                 r.year_code,
-                str(terms.get(r.term, r.term)),
+                terms.get(r.term, r.term),
                 r.high_school,
                 r.high_school_code,
                 f"{r.teacher_first_name} {r.teacher_last_name}".strip(),
@@ -336,7 +432,12 @@ class EnrollmentsExporter(BaseExporter):
             queryset = queryset.filter(section__academic_year_id=self.job.academic_year_id)
         return queryset
 
-    def queryset(self) -> QuerySet:
+    def columns(self) -> list[tuple[str, object, str]]:
+        """The file's columns: (header, what the database selects, kind of value).
+
+        Labels (term, status, fee) and the agreement's credits are worked out by the
+        database, so both writers (rows read one by one, or PostgreSQL's COPY) share them.
+        """
         # order_by(): without it the fee's default ordering joins two tables per row.
         fee_status = (
             Fee.objects.filter(
@@ -345,90 +446,86 @@ class EnrollmentsExporter(BaseExporter):
                 academic_year_id=OuterRef("section__academic_year_id"),
             )
             .order_by()
-            .values("status")[:1]
+            .annotate(label=choice_label("status", Fee.Status.choices))
+            .values("label")[:1]
         )
-        ordering = ["pk"] if self.job.academic_year_id else ["section__academic_year_id", "pk"]
-        return (
-            self.base_queryset()
-            .annotate(fee_status=Subquery(fee_status))
-            .order_by(*ordering)
-            .values_list(
-                "section__academic_year__code",
-                "pk",
-                "student__sers_id",
-                "section__articulation__consortium__name",
-                "section__articulation__college__name",
-                "section__high_school__district__name",
-                "section__high_school__name",
-                "section__high_school__code",
-                "section__articulation__cluster__name",
-                "section__articulation__agreement_number",
-                "section__articulation__version",
-                "section__articulation__high_school_course__title",
-                "section__articulation__high_school_course__cip_code",
-                "section__term",
-                "status",
-                "grade",
-                "section__articulation_id",  # becomes the credits of the agreement
-                "fee_status",
-                "transcribed_on",
-            )
-        )
-
-    def articulation_credits(self) -> dict[int, Decimal]:
-        """Credits per agreement, looked up in memory: one row per agreement, not per
-        enrollment, so it stays small whatever the number of enrollments."""
-        return {
-            pk: Decimal(total).quantize(ONE_DECIMAL)
-            for pk, total in Articulation.objects.filter(
-                pk__in=self.base_queryset().values("section__articulation_id")
-            )
+        credits = (
+            Articulation.objects.filter(pk=OuterRef("section__articulation_id"))
+            .order_by()
             .annotate(total=Sum("college_courses__credits"))
-            .values_list("pk", "total")
-            if total is not None
-        }
-
-    def headers(self) -> list[str]:
+            .values("total")[:1]
+        )
         return [
-            _("School year"),
-            _("SERS enrollment id"),
-            _("SERS ID"),
-            _("Consortium"),
-            _("College"),
-            _("District"),
-            _("High school"),
-            _("High school code"),
-            _("Career cluster"),
-            _("Articulation"),
-            _("Articulation version"),
-            _("High-school course"),
-            _("CIP code"),
-            _("Term"),
-            _("Status"),
-            _("Grade"),
-            _("Credits"),
-            _("Fee"),
-            _("Transcribed on"),
+            (_("School year"), F("section__academic_year__code"), LABEL),
+            (_("SERS enrollment id"), F("pk"), NUMBER),
+            (_("SERS ID"), F("student__sers_id"), LABEL),
+            (_("Consortium"), F("section__articulation__consortium__name"), TEXT),
+            (_("College"), F("section__articulation__college__name"), TEXT),
+            (_("District"), F("section__high_school__district__name"), TEXT),
+            (_("High school"), F("section__high_school__name"), TEXT),
+            (_("High school code"), F("section__high_school__code"), TEXT),
+            (_("Career cluster"), F("section__articulation__cluster__name"), TEXT),
+            (_("Articulation"), F("section__articulation__agreement_number"), TEXT),
+            (_("Articulation version"), F("section__articulation__version"), NUMBER),
+            (_("High-school course"), F("section__articulation__high_school_course__title"), TEXT),
+            (_("CIP code"), F("section__articulation__high_school_course__cip_code"), TEXT),
+            (_("Term"), choice_label("section__term", Section.Term.choices), LABEL),
+            (_("Status"), choice_label("status", EnrollmentStatus.choices), LABEL),
+            (_("Grade"), F("grade"), TEXT),
+            (_("Credits"), Subquery(credits), CREDITS),
+            (_("Fee"), Subquery(fee_status), LABEL),
+            (_("Transcribed on"), F("transcribed_on"), DATE),
         ]
 
+    def queryset(self, *, for_copy: bool = False) -> QuerySet:
+        """The rows as tuples in the columns' order; `for_copy`: each value already as
+        the CSV cell holds it, for PostgreSQL's COPY to write (see copy_value)."""
+        columns = self.columns()
+        names = [f"export_{index}" for index in range(len(columns))]
+        values = {
+            name: copy_value(expression, kind) if for_copy else expression
+            for name, (_header, expression, kind) in zip(names, columns, strict=True)
+        }
+        ordering = ["pk"] if self.job.academic_year_id else ["section__academic_year_id", "pk"]
+        return self.base_queryset().annotate(**values).order_by(*ordering).values_list(*names)
+
+    def headers(self) -> list[str]:
+        return [header for header, _expression, _kind in self.columns()]
+
+    def writes_by_copy(self) -> bool:
+        return self.job.file_format == ReportJob.Format.CSV and can_copy(self.base_queryset())
+
     def count(self) -> int:
+        if self.writes_by_copy():
+            return 0  # not needed: COPY reports its rows once it has written them
         return self.base_queryset().count()
 
     def rows(self) -> Iterator[Sequence]:
-        terms = dict(Section.Term.choices)
-        statuses = dict(EnrollmentStatus.choices)
-        fees = dict(Fee.Status.choices)
-        credits = self.articulation_credits()
+        # Credits as one decimal whatever the database returns (SQLite: 8 for 8.0).
+        credits_at = [i for i, (_h, _e, kind) in enumerate(self.columns()) if kind == CREDITS]
         for values in self.queryset().iterator(chunk_size=self.chunk_size):
             row = list(values)
-            row[13] = str(terms.get(row[13], row[13]))
-            row[14] = str(statuses.get(row[14], row[14]))
-            row[16] = credits.get(row[16])
-            row[17] = str(fees.get(row[17], "")) if row[17] else ""
+            for index in credits_at:
+                if row[index] is not None:
+                    row[index] = Decimal(row[index]).quantize(ONE_DECIMAL)
             yield row
 
+    def write(self, path, on_progress: ProgressCallback) -> int:
+        if self.job.file_format != ReportJob.Format.CSV:
+            return super().write(path, on_progress)
+        # Lines end in LF on every database: COPY cannot write CRLF.
+        if self.writes_by_copy():
+            queryset = self.queryset(for_copy=True)
+            return write_csv_by_copy(path, self.headers(), queryset, on_progress)
+        rows = _chunked_progress(self.rows(), on_progress, self.chunk_size)
+        return write_csv(path, self.headers(), rows, line_end="\n")
+
     def student_ids(self) -> Iterable[int]:
-        queryset = self.base_queryset().order_by().values_list("student_id", flat=True)
+        queryset = self.base_queryset().order_by()
+        if can_copy(queryset):
+            # One array, not a row per student: 60,000 rows read one by one took 0.5 s.
+            return queryset.aggregate(ids=ArrayAgg("student_id", distinct=True))["ids"] or []
+        queryset = queryset.values_list("student_id", flat=True)
         return queryset.distinct().iterator(chunk_size=self.chunk_size)
 
 

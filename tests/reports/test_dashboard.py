@@ -310,8 +310,9 @@ def test_every_table_exports_as_csv_and_xlsx_with_suppression(
                 assert rows[0][:3] == ["Consortium", "Students", "Enrollments"]
                 by_label = {r[0]: r for r in rows[1:]}
                 assert by_label[two.consortium.name][1] == "<10"
-                assert str(by_label[one.consortium.name][1]) == "13"
-                assert str(by_label["Total"][1]) == "27"
+                # XLSX numbers are doubles: openpyxl reads 13 back as 13.0.
+                assert float(by_label[one.consortium.name][1]) == 13
+                assert float(by_label["Total"][1]) == 27
 
 
 def test_the_enrollments_export_has_ids_but_no_names(
@@ -335,3 +336,41 @@ def test_the_enrollments_export_has_ids_but_no_names(
     assert job.export_log_entry.student_count == 13
     assert job.export_log_entry.role == "consortium_admin"
     assert Decimal(rows[0]["Credits"]) == Decimal("8.0")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_enrollments_csv_written_by_copy_is_the_file_python_writes(
+    three_consortia, year, language, tmp_path, monkeypatch
+):
+    """On PostgreSQL the statewide CSV is written by COPY; cell for cell it is the file
+    the row-by-row writer makes: labels in the language, credits, blanks, the formula
+    guard on text that a spreadsheet would run, dates as ISO."""
+    from django.utils import translation
+
+    from reports import exporters
+    from reports.models import ReportJob
+
+    one, _two, _three = three_consortia
+    one.section.high_school.name = "=HYPERLINK(\"http://x.example\") Ñandú High"
+    one.section.high_school.save()
+    one.section.high_school.district.name = "-Ridge, \"North\"\nDistrict"
+    one.section.high_school.district.save()
+    state = make_staff(Role.STATE_STAFF)
+    job = ReportJob.objects.create(
+        kind="enrollments", requested_by=state, academic_year=year, file_format="csv"
+    )
+    exporter = exporters.exporter_for(job, access_for(state))
+    with translation.override(language):
+        by_copy = exporter.write(tmp_path / "copy.csv", lambda done: None)
+        monkeypatch.setattr(exporters, "can_copy", lambda queryset: False)
+        by_rows = exporter.write(tmp_path / "rows.csv", lambda done: None)
+    copied, written = (tmp_path / "copy.csv").read_bytes(), (tmp_path / "rows.csv").read_bytes()
+    assert by_copy == by_rows == 27
+    assert copied == written
+    rows = list(csv.reader(io.StringIO(copied.decode("utf-8-sig"))))
+    assert len(rows) == 28
+    assert "'=HYPERLINK(\"http://x.example\") Ñandú High" in {row[6] for row in rows}
+    assert "'-Ridge, \"North\"\nDistrict" in {row[5] for row in rows}
+    assert {row[16] for row in rows[1:]} >= {"8.0"}
+    assert POSTED.isoformat() in {row[18] for row in rows}
