@@ -1,5 +1,5 @@
 """Cached content of the signed-in pages read far more often than they change: a
-student's dashboard and class list, a teacher's roster, a registrar's queue.
+student's dashboard, class list and credits, a teacher's roster, a registrar's queue.
 
 In a registration surge a student opens the same class list and dashboard again and
 again, and a teacher the same roster, while what those pages show changes a few times a
@@ -242,7 +242,7 @@ def _cached_content(
 def student_page(
     request, *, page: str, student_id: int, build: Callable[[], tuple[str, dict]]
 ) -> tuple[SafeString, dict]:
-    """A student's own page (dashboard, class list): their record and account, the
+    """A student's own page (dashboard, class list, credits): their record and account, the
     classes offered and the catalog."""
     return _cached_content(
         request,

@@ -91,12 +91,25 @@ def _dashboard_content(request, student) -> str:
 @login_required
 @require_GET
 def credits(request):
-    student = request_student(request)
+    content, _extra = pagecache.student_page(
+        request,
+        page="credits",
+        student_id=request_student_id(request),
+        build=lambda: (_credits_content(request, request_student(request)), {}),
+    )
+    return render(request, "enrollment/credits.html", {"content": content})
+
+
+def _credits_content(request, student) -> str:
     lines = student_selectors.credit_lines(
         student_selectors.student_credits(student=student),
         fees=student_selectors.student_fees_all_years(student=student),
     )
-    return render(request, "enrollment/credits.html", {"student": student, "lines": lines})
+    return pagecache.render_content(
+        request,
+        "enrollment/partials/credits_content.html",
+        {"student": student, "lines": lines},
+    )
 
 
 # --- registration ------------------------------------------------------------------------------

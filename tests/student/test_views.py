@@ -214,14 +214,30 @@ def test_register_page_queries_do_not_grow(
 def test_credits_page_queries_do_not_grow(
     student_client, world, student, django_assert_max_num_queries
 ):
+    """Built, not served from the page cache: the cache is emptied before each view."""
     add_history(student, world, offsets=[1], per_year=1)
     student_client.get(reverse("enrollment:credits"))
+    cache.clear()
     with django_assert_max_num_queries(15) as first:
         student_client.get(reverse("enrollment:credits"))
     add_history(student, world, offsets=[2, 3, 4])
+    cache.clear()
     with django_assert_max_num_queries(len(first.captured_queries)):
         response = student_client.get(reverse("enrollment:credits"))
     assert len(response.context["lines"]) == 1 + 3 * 2
+
+
+def test_the_credits_page_is_served_from_the_cache_until_the_record_changes(
+    student_client, world, student, django_assert_max_num_queries
+):
+    add_history(student, world, offsets=[1], per_year=1)
+    first = student_client.get(reverse("enrollment:credits")).content.decode()
+    with django_assert_max_num_queries(6):
+        again = student_client.get(reverse("enrollment:credits")).content.decode()
+    assert again.count('class="card mb-3"') == first.count('class="card mb-3"') == 1
+    add_history(student, world, offsets=[2])  # a new credit: the student's record changed
+    after = student_client.get(reverse("enrollment:credits")).content.decode()
+    assert after.count('class="card mb-3"') == 3
 
 
 # --- registration pages ---------------------------------------------------------------------
