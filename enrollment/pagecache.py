@@ -1,5 +1,6 @@
 """Cached content of the signed-in pages read far more often than they change: a
-student's dashboard, class list and credits, a teacher's roster, a registrar's queue.
+student's dashboard, class list and credits, a teacher's roster and grade page, a
+registrar's queue.
 
 In a registration surge a student opens the same class list and dashboard again and
 again, and a teacher the same roster, while what those pages show changes a few times a
@@ -228,11 +229,16 @@ def _cached_content(
     else:
         packed, extra = hit
         html = zlib.decompress(packed).decode()
+    return fill_placeholders(request, html), extra
+
+
+def fill_placeholders(request, html: str) -> SafeString:
+    """Content rendered by render_content, with this request's CSRF token and CSP nonce."""
     if CSRF_PLACEHOLDER in html:
         html = html.replace(CSRF_PLACEHOLDER, get_token(request))
     if NONCE_PLACEHOLDER in html:
         html = html.replace(NONCE_PLACEHOLDER, str(get_nonce(request)))
-    return mark_safe(html), extra  # noqa: S308 (rendered by our templates, escaped there)
+    return mark_safe(html)  # noqa: S308 (rendered by our templates, escaped there)
 
 
 # --- the cached pages and what each shows ---------------------------------------------------
@@ -267,6 +273,26 @@ def roster_page(
         request,
         page="roster",
         scopes=[section_scope(section_id), user_scope(request.user.pk), CATALOG, EVERYTHING],
+        build=build,
+    )
+
+
+def grade_page(
+    request, *, section_id: int, build: Callable[[], tuple[str, dict]]
+) -> tuple[SafeString, dict]:
+    """A teacher's grade-entry page as it opens: the class and its enrollments, the
+    consortium's grading deadline (a policy), the agreement's minimum grade (catalog) and
+    the teacher's account."""
+    return _cached_content(
+        request,
+        page="grades",
+        scopes=[
+            section_scope(section_id),
+            user_scope(request.user.pk),
+            OFFERS,
+            CATALOG,
+            EVERYTHING,
+        ],
         build=build,
     )
 

@@ -267,23 +267,40 @@ def _grades_context(request, section, roster, **rows) -> dict:
     }
 
 
+def _teacher_grades_page(request, pk: int):
+    """The grade page as it opens: from the page cache (enrollment/pagecache.py) unless it
+    shows which rows a save just changed."""
+    access = require_capability(request, Capability.MANAGE_ROSTER)
+    saved = request.session.pop(GRADES_SAVED_KEY, None) or {}
+
+    def build() -> tuple[str, dict]:
+        section = teaching.teacher_section(access=access, section_id=section_id)
+        roster = teaching.section_roster(section=section)
+        context = _grades_context(request, section, roster, saved=saved)
+        html = pagecache.render_content(
+            request, "enrollment/staff/partials/grades_content.html", context
+        )
+        return html, {"student_ids": [e.student_id for e in roster]}
+
+    section_id = teaching.teacher_section_id(access=access, section_id=pk)
+    if saved:
+        content, extra = build()
+        content = pagecache.fill_placeholders(request, content)
+    else:
+        content, extra = pagecache.grade_page(request, section_id=section_id, build=build)
+    log_view(request, what="grade entry", student_ids=extra["student_ids"], role="teacher")
+    return render(request, "enrollment/staff/grades.html", {"content": content})
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def teacher_grades(request, pk: int):
     """The whole roster's grades on one page: a plain form post saves every row (or, with a
     row's own button, that row) in one transaction; htmx saves rows one by one."""
+    if request.method == "GET":
+        return _teacher_grades_page(request, pk)
     _access, section = _teacher_section(request, pk)
     roster = teaching.section_roster(section=section)
-    if request.method == "GET":
-        log_view(
-            request, what="grade entry", student_ids=[e.student_id for e in roster], role="teacher"
-        )
-        saved = request.session.pop(GRADES_SAVED_KEY, None) or {}
-        return render(
-            request,
-            "enrollment/staff/grades.html",
-            _grades_context(request, section, roster, saved=saved),
-        )
     typed = _posted_grades(request, roster)
     only = request.POST.get("save_row", "")
     # A row's own button (no JavaScript) saves that row; the main button, and Enter in any

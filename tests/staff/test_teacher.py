@@ -271,6 +271,26 @@ def test_grades_for_the_whole_roster_in_one_post(client, here):
     assert "Saved: not attained" in page
 
 
+def test_the_grade_page_is_kept_until_the_class_or_its_deadline_changes(
+    client, here, django_assert_max_num_queries
+):
+    """Served from the page cache (still logged each time); fresh after a grade is saved
+    elsewhere (htmx, another tab) and after the consortium moves the deadline."""
+    first = here.enrollments[0]
+    client.force_login(here.teacher)
+    assert 'value=""' in client.get(_grades_url(here)).content.decode()
+    with django_assert_max_num_queries(12):
+        assert client.get(_grades_url(here)).status_code == 200
+    assert AccessLogEntry.objects.filter(what="grade entry").count() == 2
+    grading.grades_save(actor=here.teacher, section_id=here.section.pk, grades={first.pk: "B"})
+    assert f'id="grade-{first.pk}" name="grade_{first.pk}" value="B"' in (
+        client.get(_grades_url(here)).content.decode()
+    )
+    here.policy.grading_deadline = datetime.date(2026, 11, 30)
+    here.policy.save()
+    assert "The grading deadline (" in client.get(_grades_url(here)).content.decode()
+
+
 def test_an_invalid_grade_for_the_scale_saves_nothing(client, here):
     first, second, _third = here.enrollments
     client.force_login(here.teacher)
