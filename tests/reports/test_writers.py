@@ -28,7 +28,8 @@ def test_values_keep_their_types_and_text_stays_text(tmp_path):
     assert first[0] == "=SUM(A1)"  # a text cell: never run as a formula
     assert (first[1], first[2], first[3], first[4]) == (5, datetime.datetime(2027, 7, 1), None, 42)
     assert first[5] == "Ñandú_x0001_"  # XML cannot hold \x01: escaped as Excel does
-    assert second[0] == "-3" and second[5] == "@home"
+    assert second[0] == "-3"
+    assert second[5] == "@home"
     sheet = load_workbook(path).active
     assert sheet["A2"].data_type == "s"
     assert sheet["C2"].number_format == "yyyy-mm-dd"
