@@ -352,9 +352,9 @@ def test_the_enrollments_csv_written_by_copy_is_the_file_python_writes(
     from reports.models import ReportJob
 
     one, _two, _three = three_consortia
-    one.section.high_school.name = "=HYPERLINK(\"http://x.example\") Ñandú High"
+    one.section.high_school.name = '=HYPERLINK("http://x.example") Ñandú High'
     one.section.high_school.save()
-    one.section.high_school.district.name = "-Ridge, \"North\"\nDistrict"
+    one.section.high_school.district.name = '-Ridge, "North"\nDistrict'
     one.section.high_school.district.save()
     state = make_staff(Role.STATE_STAFF)
     job = ReportJob.objects.create(
@@ -370,7 +370,7 @@ def test_the_enrollments_csv_written_by_copy_is_the_file_python_writes(
     assert copied == written
     rows = list(csv.reader(io.StringIO(copied.decode("utf-8-sig"))))
     assert len(rows) == 28
-    assert "'=HYPERLINK(\"http://x.example\") Ñandú High" in {row[6] for row in rows}
-    assert "'-Ridge, \"North\"\nDistrict" in {row[5] for row in rows}
+    assert '\'=HYPERLINK("http://x.example") Ñandú High' in {row[6] for row in rows}
+    assert '\'-Ridge, "North"\nDistrict' in {row[5] for row in rows}
     assert {row[16] for row in rows[1:]} >= {"8.0"}
     assert POSTED.isoformat() in {row[18] for row in rows}
