@@ -58,7 +58,7 @@ def _link_students(entry: AccessLogEntry, student_ids: list[int]) -> None:
     connection = connections[router.db_for_write(AccessLogStudent)]
     if connection.vendor == "postgresql":
         # One statement with the ids as one array literal: no model object or parameter
-        # per row (bulk_create took 1.5 s for the 60,000 students of a statewide export).
+        # per row (bulk_create: 3.6 s under the profiler for 60,000 students).
         table = AccessLogStudent._meta.db_table
         ids = "{" + ",".join(str(int(sid)) for sid in student_ids) + "}"
         with connection.cursor() as cursor:
