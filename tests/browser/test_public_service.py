@@ -297,3 +297,22 @@ def test_on_a_phone_staff_tables_are_cards_too(phone_page, login, place):
     check_cards(page, reverse("enrollment:teacher_classes"))
     check_cards(page, reverse("enrollment:teacher_roster", args=[place.section.pk]))
     assert page.js_errors == []
+
+
+def test_a_students_credits_fit_a_phone_in_spanish(phone_page, login, place):
+    """The longest Spanish badge ("En tu expediente del college") and labels wrap inside
+    the card: nothing makes the page scroll sideways at 360 px."""
+    from tests.world import S, advance
+
+    enrollment = place.enrollments[0]
+    advance(enrollment, S.TRANSCRIBED)
+    page = phone_page
+    login(page, enrollment.student.user)
+    page.locator("#language-select").select_option("es")
+    with page.expect_navigation():
+        page.locator("footer form [type=submit]").click()
+    page.goto(reverse("enrollment:credits"))
+    assert page.locator("h1").inner_text() == "Mis créditos universitarios"
+    expect(page.locator("main .badge.text-bg-success")).to_have_text("En tu expediente del college")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+    axe_check(page)
