@@ -172,7 +172,7 @@ def copy_value(expression, kind: str):
     if isinstance(expression, str):
         expression = F(expression)
     if kind == TEXT:
-        # CASE on the first character: a third of the time of regexp_replace.
+        # A CASE on the first character: cheaper per cell than a regular expression.
         return Case(
             When(
                 In(Left(expression, 1), list(FORMULA_PREFIXES)),
