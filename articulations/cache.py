@@ -29,7 +29,7 @@ from organisations.models import (
     District,
     HighSchool,
 )
-from sers import bulk, versions
+from sers import bulk, release, versions
 
 from .models import Articulation, CollegeCourse, HighSchoolCourse
 
@@ -60,7 +60,8 @@ def search_cache_key(request, *, parts: tuple) -> str | None:
     query = params.urlencode()
     if len(query) > MAX_QUERY_LENGTH or not set(params).issubset(SEARCH_PARAMETERS):
         return None
-    digest = hashlib.sha256("|".join([query, *map(str, parts)]).encode()).hexdigest()[:32]
+    key_parts = [release.code_version(), query, *map(str, parts)]
+    digest = hashlib.sha256("|".join(key_parts).encode()).hexdigest()[:32]
     try:
         version = catalog_version()
     except Exception:  # the cache is down: render without it

@@ -17,8 +17,9 @@ under a key that holds the *versions* of everything it shows:
 - ``offers``         classes, teachers, consortium policies (what the class list offers)
 - ``catalog``        the public catalog (agreements, courses, schools: articulations.cache)
 
-plus the page, its path and query, the language and today's date (windows, deadlines
-and the undo period are days). This module owns freshness: each page names its scopes
+plus the page, its path and query, the language, today's date (windows, deadlines and the
+undo period are days) and the code version (sers.release: after a deploy no host serves
+content the other release made). This module owns freshness: each page names its scopes
 here (``student_page``, ``roster_page``, ``registrar_queue_page``), and every write of a
 model the pages show (``WATCHED``) renews the scopes it touches through one path, the
 receivers at the bottom: ``post_save``/``post_delete`` for saves and deletes, and
@@ -58,7 +59,7 @@ from accounts.models import User
 from articulations import cache as catalog_cache
 from articulations.models import Articulation
 from organisations.models import ConsortiumPolicy
-from sers import bulk, metrics, versions
+from sers import bulk, metrics, release, versions
 
 from .models import (
     Enrollment,
@@ -201,6 +202,7 @@ def _cached_content(
         current = versions.versions(scopes)
         raw = "|".join(
             [
+                release.code_version(),
                 page,
                 request.path,
                 request.GET.urlencode(),
