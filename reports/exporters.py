@@ -203,8 +203,7 @@ def write_csv_by_copy(
     connection = connections[queryset.db]
     sql, params = queryset.query.get_compiler(queryset.db).as_sql()
     connection.ensure_connection()
-    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerow(headers)
+    write_csv(path, headers, [], line_end="\n")  # the byte-order mark and the header
     with open(path, "ab") as handle, connection.connection.cursor() as cursor:
         with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
             for data in copy:
