@@ -122,7 +122,9 @@ class CollegeCourseFactory(DjangoModelFactory):
 
     college = factory.SubFactory(CollegeFactory)
     prefix = "CS"
-    number = factory.Sequence(lambda n: f"{100 + n}")
+    # Numbers from 5000 up: hand-picked ones in tests (CS 110, ACCT 101...) stay below,
+    # so a factory course never collides with one on (college, prefix, number).
+    number = factory.Sequence(lambda n: f"{5000 + n}")
     title = factory.Sequence(lambda n: f"Computing Essentials {n}")
     credits = Decimal("5.0")
 
