@@ -9,6 +9,7 @@ the classes) that is read and migrated as a whole.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -484,6 +485,12 @@ class PossibleDuplicate(models.Model):
             for code in self.reasons or []
             if code in labels and (code in MATCH_REASONS_AGAINST) == against
         ]
+
+    @property
+    def weight(self) -> str:
+        """The score as both staff pages show it: one decimal, halves away from zero, in
+        the language's number style (the queue and the review must agree)."""
+        return "" if self.score is None else floatformat(self.score, 1)
 
     @property
     def reasons_for(self) -> list[str]:

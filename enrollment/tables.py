@@ -3,7 +3,6 @@ loaded (see selectors), so a page costs the same number of queries at any size."
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -274,7 +273,7 @@ class DuplicateTable(tables.Table):
         return match_reasons_html(record)
 
     def render_score(self, record):
-        return number_format(record.score, decimal_pos=1)
+        return record.weight
 
     def render_review(self, record):
         return format_html(
