@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.db.models import fields
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
@@ -21,3 +23,6 @@ class AccountsConfig(AppConfig):
         security.register_checks()
         twofactor.connect_signals()
         twofactor.hide_device_admin()
+        # Every select's empty choice, in SERS's words and catalog: Django's own wording
+        # ("- Select an option -") has no Spanish in Django's catalog yet.
+        fields.BLANK_CHOICE_LABEL = _("Choose one")

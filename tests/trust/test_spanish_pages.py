@@ -33,6 +33,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.db import models, transaction
@@ -594,3 +595,13 @@ def test_the_cluster_filter_lists_the_clusters_in_the_readers_alphabetical_order
     assert key == sorted(key), names
     with translation.override("es"):
         assert translation.gettext("Agriculture, Food & Natural Resources") in names
+
+
+def test_a_selects_empty_choice_is_in_the_readers_language():
+    """Django's own empty choice ("- Select an option -") has no Spanish in Django's
+    catalog: every select shows SERS's wording, translated (accounts.apps)."""
+    field = forms.ModelChoiceField(queryset=CareerCluster.objects.none())
+    with translation.override("es"):
+        assert str(field.empty_label) == "Elige una opción"
+    with translation.override("en"):
+        assert str(field.empty_label) == "Choose one"
