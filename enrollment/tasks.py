@@ -72,16 +72,17 @@ def send_credit_eligible_notices() -> int:
     return notifications.credit_eligible_sweep()
 
 
-@shared_task(acks_late=True)
-def scan_for_duplicates(consortium_id: int) -> int:
-    from .services import duplicate_checks
-
-    return duplicate_checks.duplicate_check_run(consortium_id=consortium_id)
-
-
 @shared_task(acks_late=True, soft_time_limit=60 * 25)
 def check_for_duplicates() -> dict:
-    """Celery beat, nightly: the statewide duplicate check (all students, all consortia)."""
+    """The statewide duplicate check (all students, all consortia): Celery beat, nightly,
+    and "Check for duplicates now" (services/duplicate_checks.py)."""
     from .services import duplicates
 
     return duplicates.duplicate_check().as_dict()
+
+
+@shared_task(acks_late=True, soft_time_limit=60 * 25)
+def scan_for_duplicates(consortium_id: int | None = None) -> dict:
+    """A message queued by an earlier release, which asked per consortium: the statewide
+    check all the same."""
+    return check_for_duplicates()

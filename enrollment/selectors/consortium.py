@@ -3,6 +3,7 @@
 from django.db.models import (
     Case,
     Count,
+    F,
     IntegerField,
     Prefetch,
     Q,
@@ -74,7 +75,9 @@ def fee_for_admin(*, access: Access, fee_id: int) -> Fee:
 
 
 def duplicate_queue(*, access: Access) -> QuerySet:
-    """Open pairs of likely duplicates among the consortium's students."""
+    """Open pairs of likely duplicates among the consortium's students, the likeliest
+    first (the statewide check queues thousands at a time at state size); pairs without a
+    weight (queued before weights were kept) last, newest first."""
 
     if not access.can(Capability.MERGE_STUDENTS):
         return PossibleDuplicate.objects.none()
@@ -95,7 +98,7 @@ def duplicate_queue(*, access: Access) -> QuerySet:
             "existing_student__user",
             "existing_student__high_school",
         )
-        .order_by("-created_at", "-id")
+        .order_by(F("score").desc(nulls_last=True), "-created_at", "-id")
     )
 
 

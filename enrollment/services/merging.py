@@ -30,7 +30,6 @@ from ..models import (
     StudentMerge,
     StudentProfile,
 )
-from .duplicates import duplicate_check
 from .fees import fee_history_add
 from .rosters import REMOVAL_REASONS
 from .transitions import change_log_record, enrollment_change_status
@@ -44,17 +43,6 @@ S = EnrollmentStatus
 # --- consortium admins: duplicate students -----------------------------------------------------
 # Pairs come from sign-up, legal-name corrections and the statewide duplicate check
 # (services/duplicates.py); here staff settle them: two people, or one merged record.
-
-
-def duplicate_scan(*, consortium_id: int) -> int:
-    """The duplicate check a consortium's staff ask for. Students move between consortia,
-    so it is the statewide check (duplicates.duplicate_check): the consortium's students
-    compared with every student in the state. Returns how many new pairs it queued."""
-    summary = duplicate_check()
-    logger.info(
-        "duplicate check asked for: consortium_id=%s new_pairs=%s", consortium_id, summary.new_pairs
-    )
-    return summary.new_pairs
 
 
 def possible_duplicate_dismiss(*, actor, duplicate_id: int) -> PossibleDuplicate:

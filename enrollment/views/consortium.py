@@ -214,45 +214,46 @@ def duplicate_list(request):
     access = require_capability(request, Capability.MERGE_STUDENTS)
     table = DuplicateTable(consortium.duplicate_queue(access=access))
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
-    checks = duplicate_checks.duplicate_check_states(consortium_ids=access.consortium_ids)
     return render(
         request,
         "enrollment/staff/duplicates.html",
-        {
-            "table": table,
-            "consortia": access.consortium_ids,
-            "check_running": any(state.running for state in checks.values()),
-            "last_check": max(
-                (state for state in checks.values() if not state.running),
-                key=lambda state: state.finished_at,
-                default=None,
-            ),
-            "check_new_pairs": sum(state.new_pairs for state in checks.values()),
-        },
+        {"table": table, "check": duplicate_checks.duplicate_check_state()},
     )
 
 
 @login_required
 @require_POST
 def duplicate_scan(request):
-    access = require_capability(request, Capability.MERGE_STUDENTS)
-    states = duplicate_checks.duplicate_check_request(consortium_ids=access.consortium_ids)
+    require_capability(request, Capability.MERGE_STUDENTS)
+    state, queued = duplicate_checks.duplicate_check_request()
     # Said as it stands now: where tasks run in-process the check has finished already.
-    if states and not any(state.running for state in states.values()):
-        found = sum(state.new_pairs for state in states.values())
+    if not queued:
+        messages.info(
+            request,
+            _(
+                "A duplicate check is already running: nothing more was asked for. Its new "
+                "pairs appear in this list when it is done."
+            ),
+        )
+    elif state.running:
+        messages.success(
+            request,
+            _("The duplicate check is running. New pairs appear in this list when it is done."),
+        )
+    elif state.failed:
+        messages.error(
+            request,
+            _("The duplicate check failed. Try again; if it fails again, tell the help desk."),
+        )
+    else:
         messages.success(
             request,
             ngettext(
                 "The duplicate check is done: %(count)s new pair to review.",
                 "The duplicate check is done: %(count)s new pairs to review.",
-                found,
+                state.new_pairs,
             )
-            % {"count": found},
-        )
-    else:
-        messages.success(
-            request,
-            _("The duplicate check is running. New pairs appear in this list when it is done."),
+            % {"count": state.new_pairs},
         )
     return redirect("enrollment:duplicate_list")
 

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from enrollment.models import PossibleDuplicate
-from enrollment.services import duplicates, merging
+from enrollment.services import duplicate_checks, duplicates
 from tests.factories import StudentProfileFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,10 +103,25 @@ def test_one_run_at_a_time_and_the_last_run_is_kept(here):
     assert duplicates.duplicate_check().new_pairs == 0  # no repeats
 
 
-def test_a_consortium_asking_for_a_check_runs_the_statewide_one(here, there):
+def test_a_consortium_asking_for_a_check_runs_the_statewide_one(
+    here, there, django_capture_on_commit_callbacks
+):
+    """Students move: staff of one consortium asking find pairs across consortia."""
     student(here, "Jonathan", "Smith")
     student(there, "Jon", "Smith")
-    assert merging.duplicate_scan(consortium_id=here.consortium.pk) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        _state, queued = duplicate_checks.duplicate_check_request()
+    assert queued
+    state = duplicate_checks.duplicate_check_state()
+    assert (state.running, state.new_pairs) == (False, 1)
+
+
+def test_a_message_queued_by_the_earlier_release_runs_the_statewide_check(here, there):
+    from enrollment.tasks import scan_for_duplicates
+
+    student(here, "Jonathan", "Smith")
+    student(there, "Jon", "Smith")
+    assert scan_for_duplicates.delay(here.consortium.pk).get()["new_pairs"] == 1
 
 
 def test_the_nightly_task_runs_the_check(here):

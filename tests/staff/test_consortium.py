@@ -2,12 +2,15 @@
 
 import datetime
 from decimal import Decimal
+from unittest.mock import patch
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from accesslog.models import AccessLogStudent
 from accesslog.services import access_log_record
+from accounts.models import Role, RoleMembership
 from enrollment.models import (
     Enrollment,
     EnrollmentStatusChange,
@@ -18,7 +21,7 @@ from enrollment.models import (
     StudentMerge,
     StudentProfile,
 )
-from enrollment.services import class_requests, duplicate_checks, fees, merging
+from enrollment.services import class_requests, duplicates, fees, merging
 from tests.factories import (
     EnrollmentFactory,
     FeeFactory,
@@ -192,10 +195,88 @@ def test_while_the_check_runs_the_page_says_so_and_then_what_it_found(client, he
     assert "A duplicate check is running." in html
     assert "Last check" not in html
 
-    duplicate_checks.duplicate_check_run(consortium_id=here.consortium.pk)
+    duplicates.duplicate_check()  # what the worker runs
     html = client.get(reverse("enrollment:duplicate_list")).content.decode()
     assert "running" not in html
     assert "1 new pair." in html
+
+
+def test_a_click_queues_one_statewide_run_whatever_the_consortia_it_covers(
+    client, here, there, django_capture_on_commit_callbacks
+):
+    """The check is statewide: an admin of two consortia asks for one run, not two."""
+    RoleMembership.objects.create(
+        user=here.admin, role=Role.CONSORTIUM_ADMIN, consortium=there.consortium
+    )
+    client.force_login(here.admin)
+    with (
+        patch("enrollment.tasks.check_for_duplicates.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        client.post(reverse("enrollment:duplicate_scan"))
+    assert delay.call_count == 1
+
+
+def test_a_click_while_a_check_runs_queues_nothing_and_says_so(
+    client, here, django_capture_on_commit_callbacks
+):
+    client.force_login(here.admin)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        client.post(reverse("enrollment:duplicate_scan"))
+    assert len(queued) == 1
+    with django_capture_on_commit_callbacks(execute=False) as again:
+        response = client.post(reverse("enrollment:duplicate_scan"), follow=True)
+    assert again == []
+    assert "A duplicate check is already running" in response.content.decode()
+
+
+def test_a_run_that_found_another_under_way_is_answered_by_that_runs_end(client, here):
+    """The nightly run holds the lock when staff ask: their run is skipped, and the page
+    says "running" until the nightly one ends, then what it found, never "0 new pairs"
+    for the skipped one."""
+    _twins(here)
+    client.force_login(here.admin)
+    client.post(reverse("enrollment:duplicate_scan"))  # queued; the worker has not run it
+    cache.add(duplicates.LOCK_KEY, True)
+    assert duplicates.duplicate_check().skipped  # the staff's run, while the nightly runs
+    assert (
+        "A duplicate check is running."
+        in client.get(reverse("enrollment:duplicate_list")).content.decode()
+    )
+    cache.delete(duplicates.LOCK_KEY)
+    duplicates.duplicate_check()  # the nightly run's end
+    html = client.get(reverse("enrollment:duplicate_list")).content.decode()
+    assert "running" not in html
+    assert "1 new pair." in html
+
+
+def test_a_failed_check_is_said_to_have_failed(client, here):
+    client.force_login(here.admin)
+    with (
+        patch("enrollment.linkage.features_table", side_effect=RuntimeError("boom")),
+        pytest.raises(RuntimeError),
+    ):
+        duplicates.duplicate_check()
+    html = client.get(reverse("enrollment:duplicate_list")).content.decode()
+    assert "The last duplicate check failed" in html
+    assert "new pair" not in html
+
+
+def test_the_queue_shows_the_likeliest_pairs_first(client, here):
+    a, b, c = here.students[:3]
+    d = StudentProfileFactory(high_school=here.school)
+    weak = PossibleDuplicate.objects.create(
+        student=a, existing_student=b, match_kind="variant", source="statewide", score=-4.0
+    )
+    strong = PossibleDuplicate.objects.create(
+        student=c, existing_student=d, match_kind="variant", source="statewide", score=12.0
+    )
+    unweighed = PossibleDuplicate.objects.create(
+        student=a, existing_student=c, match_kind="phone", source="staff_check"
+    )
+    client.force_login(here.admin)
+    rows = client.get(reverse("enrollment:duplicate_list")).context["table"].rows
+    assert [row.record for row in rows] == [strong, weak, unweighed]
 
 
 @pytest.mark.django_db(transaction=True)
