@@ -40,6 +40,11 @@ SIGN_UP_EMAIL_SESSION_KEY = "enrollment_sign_up_email"
 SIGN_UP_REVIEW_SESSION_KEY = "enrollment_sign_up_review"
 
 
+# Set when a sign-up was shown that it resembles an existing student (with or without
+# the email hints), so that "none of these accounts is mine" leads to the review message.
+SIGN_UP_MATCHED_SESSION_KEY = "enrollment_sign_up_matched"
+
+
 # Lookups that reveal an email hint: per client address, and per person looked up.
 LOOKUP_LIMIT_PER_IP = 10
 
@@ -129,9 +134,15 @@ def sign_up(request):
                 different_person_confirmed=data["different_person"],
             )
         except signup.DuplicateIdentity as duplicate:
-            if not _lookup_allowed(request, _identity_key(data)):
-                return _too_many(request, "enrollment/sign_up.html", context)
-            context["matches"] = _remember_matches(request, duplicate.matches)
+            request.session[SIGN_UP_MATCHED_SESSION_KEY] = True
+            context["matched"] = True
+            if _lookup_allowed(request, _identity_key(data)):
+                context["matches"] = _remember_matches(request, duplicate.matches)
+            else:
+                # Over the limit: no email hints and no reset links (what the limit
+                # protects), but never a dead end: "none of these is mine" still goes on.
+                request.session.pop(RECOVERY_SESSION_KEY, None)
+                context["hints_withheld"] = True
             context["can_continue"] = duplicate.can_continue
             context["strong"] = duplicate.strong
             context["consortium"] = student_selectors.consortium_contact(
@@ -146,7 +157,8 @@ def sign_up(request):
         # got an email instead): no sign-in and no SERS id here, both come with the
         # confirmation link, so nobody learns which addresses have an account.
         request.session[SIGN_UP_EMAIL_SESSION_KEY] = data["email"]
-        if data["different_person"] and request.session.pop(RECOVERY_SESSION_KEY, None):
+        request.session.pop(RECOVERY_SESSION_KEY, None)
+        if request.session.pop(SIGN_UP_MATCHED_SESSION_KEY, None) and data["different_person"]:
             request.session[SIGN_UP_REVIEW_SESSION_KEY] = data["high_school"].pk
         else:
             request.session.pop(SIGN_UP_REVIEW_SESSION_KEY, None)
