@@ -7,10 +7,12 @@ import re
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+
+from sers.formatting import display_datetime
 
 from .selectors.access import actor_roles
 
@@ -28,15 +30,22 @@ class _UrlPattern:
         return self.url.replace(str(PLACEHOLDER_ID), str(pk))
 
 
-def when_html(at: datetime.datetime):
-    """Local date and time (the site's time zone), with the stored UTC time below it."""
+def when_html(at: datetime.datetime, *, with_utc: bool = True):
+    """Local date and time (the site's time zone) in the one date style; for staff
+    reviewing the log, the stored UTC time below it (what other systems' logs use)."""
     local = timezone.localtime(at)
     utc = at.astimezone(datetime.UTC)
-    return format_html(
-        '<time datetime="{}">{} {}</time><br><span class="small text-body-secondary">{}</span>',
+    moment = format_html(
+        '<time datetime="{}">{} {}</time>',
         utc.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        formats.date_format(local, "DATETIME_FORMAT"),
+        display_datetime(local),
         local.tzname(),
+    )
+    if not with_utc:
+        return moment
+    return format_html(
+        '{}<br><span class="small text-body-secondary">{}</span>',
+        moment,
         utc.strftime("%Y-%m-%d %H:%M:%S UTC"),
     )
 
@@ -220,7 +229,7 @@ class RecordViewsTable(tables.Table):
     caption = _("Who has viewed your record, newest first")
 
     def render_at(self, record):
-        return when_html(record.at)
+        return when_html(record.at, with_utc=False)
 
     def render_actor(self, record):
         actor = record.actor

@@ -2,6 +2,7 @@ import os
 
 import factory.random
 import pytest
+from django.utils import translation
 
 from tests import bulkguard
 from tests.factories import TEST_PASSWORD
@@ -35,6 +36,15 @@ def _empty_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after():
+    """A request in Spanish leaves Spanish active in the thread (LocaleMiddleware does not
+    undo it), and the next test in the process would read its labels in Spanish: each test
+    ends back in the default language, so tests pass alone or in any order."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(scope="session", autouse=True)

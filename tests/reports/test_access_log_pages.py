@@ -265,6 +265,20 @@ def test_times_are_local_with_utc_available(client, a):
     assert "PST" in html
 
 
+def test_a_student_sees_each_time_once_in_the_one_date_style(client, a):
+    """Staff reviewing the log get the stored UTC time too; a student reads one moment,
+    in the date style of every other page (sers.formatting), in their language."""
+    log(a.teacher, [a.student], at=datetime.datetime(2026, 11, 2, 18, 5, tzinfo=UTC))
+    client.force_login(a.student.user)
+    html = client.get(reverse("reports:record_views")).content.decode()
+    assert "UTC" not in html.replace('datetime="2026-11-02T18:05:00Z"', "")
+    assert "November 2, 2026, 10:05 a.m. PST" in html
+    client.cookies["django_language"] = "es"
+    html = client.get(reverse("reports:record_views")).content.decode()
+    assert "2 de noviembre de 2026" in html
+    assert "2026-11-02 18:05" not in html
+
+
 def test_role_shown_is_the_role_recorded_with_its_organisation(a, b):
     RoleMembership.objects.create(user=a.admin, role=Role.TEACHER, high_school=b.school)
     as_admin = log(a.admin, [a.student], role="consortium_admin")
