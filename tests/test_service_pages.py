@@ -41,6 +41,28 @@ def test_each_footer_page_is_real_and_public(client, db, name):
     assert len(tree.get_element_by_id("main").text_content().split()) > 40
 
 
+@pytest.mark.parametrize(
+    "page",
+    ["search", "detail", "catalog", "sign_up"],
+)
+def test_each_public_page_describes_itself(client, here, page):
+    """What a search engine or a shared link shows: the page's own description."""
+    url = {
+        "search": reverse("articulations:search"),
+        "detail": reverse("articulations:detail", args=[here.articulation.pk]),
+        "catalog": reverse("articulations:catalog", args=[here.school.pk]),
+        "sign_up": reverse("enrollment:sign_up"),
+    }[page]
+    description = tree_of(client.get(url)).xpath("//meta[@name='description']")[0].get("content")
+    home = tree_of(client.get(reverse("home"))).xpath("//meta[@name='description']")[0]
+    assert len(description) > 60
+    assert description != home.get("content"), "each page describes itself"
+    if page == "detail":
+        assert here.articulation.high_school_course.title in description
+    if page == "catalog":
+        assert here.school.name in description
+
+
 def test_every_page_links_the_footer_pages(client, here):
     client.force_login(here.students[0].user)
     for url in [reverse("home"), reverse("enrollment:dashboard"), reverse("articulations:search")]:
