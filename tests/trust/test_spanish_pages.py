@@ -605,3 +605,29 @@ def test_a_selects_empty_choice_is_in_the_readers_language():
         assert str(field.empty_label) == "Elige una opción"
     with translation.override("en"):
         assert str(field.empty_label) == "Choose one"
+
+
+# One Spanish word for each role and thing, and one register (tú): the catalog never uses
+# the variants on the right, which readers took for other people or other records.
+NOT_OUR_WORDS = {
+    "personal del estado": r"personal estatal",
+    "registrador/a del college": r"oficina de registro",
+    "administración del consorcio": r"administrador(?:a|es|as|/a|\(es\))? del consorcio",
+    "expediente del college": r"expediente universitario",
+    "ID de estudiante del college": r"ID de estudiante de la universidad",
+    "maestro/a": r"\bprofesor(?:a|es|as)?\b",
+    "entrar": r"\binicia(?:r)? (?:la )?sesi[oó]n",  # the noun "inicio de sesión" is fine
+    "tú": r"\busted(?:es)?\b",
+}
+
+
+@pytest.mark.parametrize("ours", NOT_OUR_WORDS)
+def test_the_catalog_uses_one_word_for_each_role_and_one_register(ours):
+    variant = re.compile(NOT_OUR_WORDS[ours], re.IGNORECASE)
+    found = [
+        f"{msgid!r}: {text!r}"
+        for msgid, entry in po_entries().items()
+        for text in entry["msgstr"]
+        if variant.search(text)
+    ]
+    assert found == [], f"say {ours!r}:\n" + "\n".join(found)
