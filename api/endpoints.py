@@ -4,10 +4,11 @@ document is /api/v1/openapi.json, the interactive docs /api/v1/docs.
 
 Every answer is JSON; every error is {"detail": "..."} (invalid input also lists each
 field's problem in "errors"), with 400 for bad input (wrong types, unknown fields or
-query parameters, a malformed cursor, a page size over the maximum), 401 without a
-valid token, 404 for a credit that is not the token's college's, 429 over the rate
-limit (with Retry-After). Every answer that shows students' records is written to the
-student-record access log under the token's creator.
+query parameters, a query parameter given twice, a malformed cursor, a page size over
+the maximum), 401 without a valid token, 404 for a credit that is not the token's
+college's, 429 over the rate limit (with Retry-After). Every answer that shows
+students' records is written to the student-record access log under the token's
+creator.
 """
 
 import datetime
@@ -183,12 +184,19 @@ def _bad_request(request, exc: BadRequest):
 
 def _only(request, *names: str) -> None:
     """Refuse query parameters the endpoint does not know (a misspelt one would
-    otherwise be ignored without a word)."""
+    otherwise be ignored without a word), and one given more than once (only one of the
+    values would count, without a word)."""
     unknown = sorted(set(request.GET) - set(names))
     if unknown:
         raise BadRequest(
             _("Unknown query parameter(s): %(names)s. This endpoint takes: %(known)s.")
             % {"names": ", ".join(unknown)[:200], "known": ", ".join(names) or "-"}
+        )
+    repeated = sorted(name for name, values in request.GET.lists() if len(values) > 1)
+    if repeated:
+        raise BadRequest(
+            _("Query parameter(s) given more than once: %(names)s. Give each once.")
+            % {"names": ", ".join(repeated)}
         )
 
 
@@ -315,6 +323,13 @@ def credits_acknowledge(request, acknowledgement: AcknowledgementIn):
     is answered, in order; a credit listed twice is marked once, by its first listing."""
     _only(request)
     results = services.credits_acknowledge(client=request.auth, items=acknowledgement.items)
+    # Every item of a credit of the college shows its student: the college id and date
+    # recorded, or why it was refused (a credit not found shows no one).
+    _log(
+        request,
+        what="credits acknowledged",
+        student_ids=[result.student_id for result in results if result.student_id is not None],
+    )
     counts = {"transcribed": 0, "already_transcribed": 0, "refused": 0}
     for result in results:
         counts[result.outcome] += 1

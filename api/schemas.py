@@ -41,6 +41,7 @@ class Reason(Schema):
         "fee_unpaid",
         "profile_incomplete",
         "date_in_future",
+        "date_before_attained",
         "not_ready",
     ]
     message: str

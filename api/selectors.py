@@ -36,6 +36,10 @@ from articulations.selectors import articulation_work_list
 from enrollment.models import EnrollmentStatus, Fee
 from enrollment.rules import fee_settled_q
 from enrollment.selectors import registrar
+from enrollment.services.transcription import (
+    EARLIEST_TRANSCRIPTION_FIELDS,
+    earliest_transcription_date,
+)
 from organisations.models import AcademicYear, College
 from reports.transcript_credit import TRANSCRIPT_FIELDS, TranscriptRecord, grade_equivalents
 
@@ -185,6 +189,9 @@ class CreditState:
     college_student_id: str
     transcribed_on: datetime.date | None
     updated_at: datetime.datetime
+    student_id: int  # for the access log
+    # The first possible posting date (the day the credit was attained).
+    earliest_transcribed_on: datetime.date
 
 
 def credit_states(*, access: Access, ids) -> dict[int, CreditState]:
@@ -208,6 +215,8 @@ def credit_states(*, access: Access, ids) -> dict[int, CreditState]:
             "college_student_id",
             "transcribed_on",
             "api_updated_at",
+            "student_id",
+            *EARLIEST_TRANSCRIPTION_FIELDS,
         )
     )
     return {
@@ -221,6 +230,10 @@ def credit_states(*, access: Access, ids) -> dict[int, CreditState]:
             college_student_id=row["college_student_id"],
             transcribed_on=row["transcribed_on"],
             updated_at=row["api_updated_at"],
+            student_id=row["student_id"],
+            earliest_transcribed_on=earliest_transcription_date(
+                *(row[name] for name in EARLIEST_TRANSCRIPTION_FIELDS)
+            ),
         )
         for row in rows
     }

@@ -119,6 +119,9 @@ class AcknowledgementResult:
     reasons: list[dict] = field(default_factory=list)
     college_student_id: str | None = None
     transcribed_on: datetime.date | None = None
+    # The student the answer shows (for the access log; not in the answer); None for a
+    # credit not found.
+    student_id: int | None = None
 
 
 def _reason(code: str, message: str) -> dict:
@@ -140,10 +143,23 @@ def _settled(result_id: int, state: selectors.CreditState | None) -> Acknowledge
             outcome="already_transcribed",
             college_student_id=state.college_student_id,
             transcribed_on=state.transcribed_on,
+            student_id=state.student_id,
         )
     if state.reasons:
-        return AcknowledgementResult(id=result_id, outcome="refused", reasons=state.reasons)
+        return AcknowledgementResult(
+            id=result_id, outcome="refused", reasons=state.reasons, student_id=state.student_id
+        )
     return None
+
+
+def _refused(result_id: int, state, code: str, message: str) -> AcknowledgementResult:
+    """A credit of the college refused for one reason."""
+    return AcknowledgementResult(
+        id=result_id,
+        outcome="refused",
+        reasons=[_reason(code, message)],
+        student_id=state.student_id if state is not None else None,
+    )
 
 
 def credits_acknowledge(
@@ -154,9 +170,9 @@ def credits_acknowledge(
 
     Idempotent: a credit already transcribed is answered `already_transcribed` and left as
     it is (whatever id or date this request gives). A credit that is not ready, not the
-    college's or dated in the future is refused with its reasons; the others still go
-    through. A credit listed twice is marked once (with its first listing). The ready
-    ones are marked by the registrar's own service
+    college's, dated in the future or before it was attained is refused with its
+    reasons; the others still go through. A credit listed twice is marked once (with its
+    first listing). The ready ones are marked by the registrar's own service
     (enrollment.services.transcription.enrollments_transcribe: history, access log,
     caches, students' notices), in one transaction per posting date; should one of them
     stop being ready in between, that date's credits are marked one by one, so only it
@@ -170,15 +186,28 @@ def credits_acknowledge(
     results: dict[int, AcknowledgementResult] = {}
     ready_by_date: dict[datetime.date, dict[int, str]] = defaultdict(dict)
     for item in first.values():
-        settled = _settled(item.id, states.get(item.id))
+        state = states.get(item.id)
+        settled = _settled(item.id, state)
         posted_on = item.transcribed_on or today
         if settled is not None:
             results[item.id] = settled
         elif posted_on > today:
-            results[item.id] = AcknowledgementResult(
-                id=item.id,
-                outcome="refused",
-                reasons=[_reason("date_in_future", _("The posting date cannot be in the future."))],
+            results[item.id] = _refused(
+                item.id,
+                state,
+                "date_in_future",
+                _("The posting date cannot be in the future."),
+            )
+        elif posted_on < state.earliest_transcribed_on:
+            results[item.id] = _refused(
+                item.id,
+                state,
+                transcription.DATE_BEFORE_ATTAINED,
+                _(
+                    "The posting date cannot be before the day the credit was attained: "
+                    "give %(date)s or later."
+                )
+                % {"date": state.earliest_transcribed_on.isoformat()},
             )
         else:
             ready_by_date[posted_on][item.id] = item.college_student_id
@@ -201,6 +230,7 @@ def credits_acknowledge(
                 outcome="transcribed",
                 college_student_id=college_id,
                 transcribed_on=posted_on,
+                student_id=states[pk].student_id,
             )
         return None
 
@@ -211,10 +241,13 @@ def credits_acknowledge(
             error = transcribe({pk: college_id}, posted_on)
             if error is not None:
                 state = selectors.credit_states(access=access, ids=[pk]).get(pk)
-                results[pk] = _settled(pk, state) or AcknowledgementResult(
-                    id=pk,
-                    outcome="refused",
-                    reasons=[_reason("not_ready", " ".join(error.messages))],
+                code = (
+                    transcription.DATE_BEFORE_ATTAINED
+                    if getattr(error, "code", None) == transcription.DATE_BEFORE_ATTAINED
+                    else "not_ready"
+                )
+                results[pk] = _settled(pk, state) or _refused(
+                    pk, state, code, " ".join(error.messages)
                 )
     logger.info(
         "API acknowledgement: items=%s transcribed=%s token_id=%s",
@@ -237,6 +270,7 @@ def _in_order(items: list, results: dict[int, AcknowledgementResult]) -> list:
                 outcome="already_transcribed",
                 college_student_id=result.college_student_id,
                 transcribed_on=result.transcribed_on,
+                student_id=result.student_id,
             )
         seen.add(item.id)
         answers.append(result)

@@ -1,12 +1,14 @@
 """College registrars: mark credits transcribed, and undo a transcription."""
 
 import logging
-from datetime import date
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.permissions import Capability, access_for
 from enrollment.rules import eligible_for_transcription_q
@@ -35,6 +37,23 @@ COLLEGE_STUDENT_ID = TextLineField(
 )
 
 
+# The fields earliest_transcription_date reads, from an enrollment.
+EARLIEST_TRANSCRIPTION_FIELDS = ("section__completed_at", "section__academic_year__start_date")
+DATE_BEFORE_ATTAINED = "date_before_attained"
+
+
+def earliest_transcription_date(
+    class_completed_at: datetime | None, school_year_start: date
+) -> date:
+    """The first day a credit can have been posted: the day it was attained, that is
+    the day its class was marked complete (grading.section_complete decides every result
+    then; a later grade override only attains later); when that is not recorded, the
+    day the class's school year started."""
+    if class_completed_at is not None:
+        return timezone.localdate(class_completed_at)
+    return school_year_start
+
+
 def _registrar_enrollments(actor, enrollment_ids):
     access = access_for(actor)
     access.require(Capability.TRANSCRIBE)
@@ -54,7 +73,8 @@ def enrollments_transcribe(
 ) -> int:
     """Mark eligible enrollments transcribed with each student's college id and the
     posting date: all of them, or none. Returns how many. `reason` goes to the history
-    (for example which college system reported the posting)."""
+    (for example which college system reported the posting). The posting date is neither
+    in the future nor before a credit was attained (earliest_transcription_date)."""
 
     if not college_student_ids:
         raise ValidationError(_("Tick at least one enrollment to mark transcribed."))
@@ -80,11 +100,13 @@ def enrollments_transcribe(
             {"college_student_id": _("Enter the college student id of every ticked student.")}
         )
     with transaction.atomic():
-        eligible = set(
-            _registrar_enrollments(actor, list(cleaned))
+        earliest = {
+            pk: earliest_transcription_date(*fields)
+            for pk, *fields in _registrar_enrollments(actor, list(cleaned))
             .filter(eligible_for_transcription_q())
-            .values_list("pk", flat=True)
-        )
+            .values_list("pk", *EARLIEST_TRANSCRIPTION_FIELDS)
+        }
+        eligible = set(earliest)
         if eligible != set(cleaned):
             raise ValidationError(
                 _(
@@ -93,6 +115,7 @@ def enrollments_transcribe(
                 )
                 % {"count": len(set(cleaned) - eligible)}
             )
+        _check_not_before_attained(transcribed_on, earliest)
         enrollments_change_status(
             changes=[
                 StatusChange(
@@ -110,6 +133,28 @@ def enrollments_transcribe(
         tasks.send_student_notifications.delay_on_commit("transcribed", sorted(cleaned))
     logger.info("transcribed: count=%s by user_id=%s", len(cleaned), actor.pk)
     return len(cleaned)
+
+
+def _check_not_before_attained(transcribed_on: date, earliest: dict[int, date]) -> None:
+    """Refuse a posting date before a credit was attained (say, 0001-01-01 for
+    2026-11-30). Not a dict keyed by field: the upload shows it on its file field."""
+    too_early = [day for day in earliest.values() if transcribed_on < day]
+    if not too_early:
+        return
+    day = formats.date_format(max(too_early))
+    if len(earliest) == 1:
+        message = _(
+            "The posting date cannot be before the credit was attained: give %(date)s or later."
+        ) % {"date": day}
+    else:
+        message = ngettext(
+            "The posting date cannot be before the credits were attained: %(count)s of them "
+            "needs %(date)s or later.",
+            "The posting date cannot be before the credits were attained: %(count)s of them "
+            "need %(date)s or later.",
+            len(too_early),
+        ) % {"count": len(too_early), "date": day}
+    raise ValidationError(message, code=DATE_BEFORE_ATTAINED)
 
 
 def enrollment_transcription_undo(

@@ -11,7 +11,7 @@ from accesslog.models import AccessLogEntry
 from api import selectors
 from api.schemas import MAX_ACKNOWLEDGEMENT_ITEMS
 from api.services import api_token_revoke
-from enrollment.models import Enrollment, EnrollmentStatus, EnrollmentStatusChange
+from enrollment.models import Enrollment, EnrollmentStatus, EnrollmentStatusChange, Section
 from tests.api.conftest import bearer, make_ready
 from tests.world import TODAY, advance
 
@@ -21,9 +21,9 @@ S = EnrollmentStatus
 ACK = "/api/v1/credits/acknowledgements"
 
 
-def acknowledge(client, auth, *items, raw=None):
+def acknowledge(client, auth, *items, raw=None, **extra):
     body = raw if raw is not None else {"items": list(items)}
-    return client.post(ACK, body, content_type="application/json", headers=auth)
+    return client.post(ACK, body, content_type="application/json", headers=auth, **extra)
 
 
 def item(enrollment, college_id="C-1001", **extra) -> dict:
@@ -147,6 +147,117 @@ def test_a_posting_date_in_the_future_is_refused(client, ready, auth):
     assert ready.status == S.ATTAINED
 
 
+@pytest.mark.parametrize(
+    ("completed_at", "posted_on", "earliest"),
+    [
+        # Its class not marked complete in SERS: not before its school year (from 1 July).
+        (None, "0001-01-01", "2026-07-01"),
+        (None, "2026-06-30", "2026-07-01"),
+        # Attained when its class was marked complete, on 20 November (site time).
+        ("2026-11-20T20:00:00+00:00", "2026-11-19", "2026-11-20"),
+    ],
+)
+def test_a_posting_date_before_the_credit_was_attained_is_refused(
+    client, here, ready, auth, completed_at, posted_on, earliest
+):
+    if completed_at:
+        Section.objects.filter(pk=ready.section_id).update(
+            completed_at=datetime.datetime.fromisoformat(completed_at),
+            completed_by=here.section.teacher,
+        )
+    other = make_ready(here.enrollments[1])
+
+    body = acknowledge(
+        client, auth, item(ready, transcribed_on=posted_on), item(other, "C-2")
+    ).json()
+
+    first, second = body["results"]
+    assert first["outcome"] == "refused"
+    assert first["reasons"] == [
+        {
+            "code": "date_before_attained",
+            "message": "The posting date cannot be before the day the credit was attained: "
+            f"give {earliest} or later.",
+        }
+    ]
+    assert second["outcome"] == "transcribed"  # the others still go through
+    ready.refresh_from_db()
+    assert (ready.status, ready.transcribed_on) == (S.ATTAINED, None)
+    # The first day it could be posted is a good one.
+    (again,) = acknowledge(client, auth, item(ready, transcribed_on=earliest)).json()["results"]
+    assert (again["outcome"], again["transcribed_on"]) == ("transcribed", earliest)
+
+
+def test_every_student_in_the_answer_is_in_the_access_log(client, here, there, ready, token, auth):
+    """The answer shows students: the ones marked, already transcribed (their college id
+    and date) and refused (why); one entry names them all, as the GET calls do, with the
+    token and the calling address. A credit not found shows no one."""
+    transcribed = advance(here.enrollments[1], S.TRANSCRIBED)
+    registered = here.enrollments[2]  # refused: no grade, fee unpaid
+    theirs = make_ready(there.enrollments[0])  # not found
+    AccessLogEntry.objects.all().delete()
+
+    body = acknowledge(
+        client,
+        auth,
+        item(ready),
+        item(transcribed),
+        item(registered),
+        item(theirs),
+        {"id": 999999999, "college_student_id": "C-1"},
+        REMOTE_ADDR="10.1.2.3",
+    ).json()
+
+    assert [r["outcome"] for r in body["results"]] == [
+        "transcribed",
+        "already_transcribed",
+        "refused",
+        "refused",
+        "refused",
+    ]
+    entry = AccessLogEntry.objects.get(action="view")
+    assert entry.actor == here.registrar
+    assert entry.role == "registrar"
+    assert entry.what == f"API token {token[0].prefix}…: credits acknowledged"
+    assert entry.ip_address == "10.1.2.3"
+    assert set(entry.students.values_list("student_id", flat=True)) == {
+        ready.student_id,
+        transcribed.student_id,
+        registered.student_id,
+    }
+    # The change itself is logged as any registrar's (the service's entry).
+    change = AccessLogEntry.objects.get(action="change")
+    assert list(change.students.values_list("student_id", flat=True)) == [ready.student_id]
+
+
+@pytest.mark.parametrize("outcome", ["already_transcribed", "refused"])
+def test_an_answer_without_a_change_is_in_the_access_log_too(client, here, token, auth, outcome):
+    enrollment = (
+        advance(here.enrollments[0], S.TRANSCRIBED)
+        if outcome == "already_transcribed"
+        else advance(here.enrollments[0], S.NOT_ATTAINED, grade="D")
+    )
+    AccessLogEntry.objects.all().delete()
+
+    (result,) = acknowledge(client, auth, item(enrollment)).json()["results"]
+
+    assert result["outcome"] == outcome
+    entry = AccessLogEntry.objects.get()
+    assert (entry.action, entry.what) == (
+        "view",
+        f"API token {token[0].prefix}…: credits acknowledged",
+    )
+    assert list(entry.students.values_list("student_id", flat=True)) == [enrollment.student_id]
+
+
+def test_credits_not_found_write_no_access_log(client, there, auth):
+    theirs = make_ready(there.enrollments[0])
+    AccessLogEntry.objects.all().delete()
+    body = acknowledge(client, auth, item(theirs), {"id": 999999999, "college_student_id": "C"})
+    assert body.json()["counts"]["refused"] == 2
+    assert not AccessLogEntry.objects.exists()
+
+
 def test_a_credit_that_stops_being_ready_midway_is_refused_alone(
     client, here, ready, auth, monkeypatch
 ):
@@ -183,6 +294,10 @@ def test_a_credit_that_stops_being_ready_midway_is_refused_alone(
         ({"items": [{"id": 1, "college_student_id": "C"}], "extra": 1}, "Extra inputs"),
         ({"items": [{"id": 1, "college_student_id": "C", "grade": "A"}]}, "Extra inputs"),
         ({"items": [{"id": "one", "college_student_id": "C"}]}, "items.0.id"),
+        # A JSON integer (JSON Schema counts 7.0 as one): not 1.5, "1" or true.
+        ({"items": [{"id": 1.5, "college_student_id": "C"}]}, "items.0.id"),
+        ({"items": [{"id": "1", "college_student_id": "C"}]}, "items.0.id"),
+        ({"items": [{"id": True, "college_student_id": "C"}]}, "items.0.id"),
         ({"items": [{"id": 1}]}, "college_student_id"),
         ({"items": [{"id": 1, "college_student_id": "   "}]}, "college_student_id"),
         ({"items": [{"id": 1, "college_student_id": "C\x00"}]}, "college_student_id"),
@@ -201,6 +316,21 @@ def test_bad_input_is_a_400_that_changes_nothing(client, ready, auth, raw, words
     assert response.status_code == 400
     assert words in response.json()["detail"]
     assert snapshot() == before
+
+
+def test_an_id_written_as_a_whole_float_is_that_credit(client, ready, auth):
+    """JSON Schema, and so the OpenAPI document, counts 7.0 as the integer 7: a client
+    library that writes numbers as floats is understood, not refused."""
+    body = acknowledge(client, auth, raw={"items": [item(ready) | {"id": float(ready.pk)}]})
+    assert body.status_code == 200
+    assert body.json()["results"][0]["id"] == ready.pk
+
+
+def test_the_openapi_document_says_an_id_is_an_integer(client):
+    document = client.get("/api/v1/openapi.json").json()
+    id_schema = document["components"]["schemas"]["AcknowledgementItem"]["properties"]["id"]
+    assert id_schema["type"] == "integer"
+    assert (id_schema["minimum"], id_schema["maximum"]) == (1, 2**63 - 1)
 
 
 def test_a_credit_listed_twice_is_marked_once_by_its_first_listing(client, here, ready, auth):

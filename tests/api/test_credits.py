@@ -132,6 +132,9 @@ def test_a_credit_made_ready_by_a_paid_fee_counts_as_updated(client, here, auth)
         ({"updated_since": "0001-01-01T00:00:00+14:00"}, "out of range"),  # year 0 in UTC
         ({"updated_since": "1700000000"}, "query.updated_since"),  # not seconds since 1970
         ({"page": 2}, "Unknown query parameter(s): page"),
+        ({"limit": [5, 6]}, "Query parameter(s) given more than once: limit. Give each once."),
+        ({"limit": [5, 5]}, "given more than once: limit."),
+        ({"limit": 5, "cursor": ["", ""]}, "given more than once: cursor."),
         ({"cursor": "a\x00b"}, "NUL character"),
     ],
 )
@@ -140,6 +143,17 @@ def test_bad_input_is_a_clear_400(client, ready, auth, params, words):
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/json")
     assert words in response.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/credits/ready", "/api/v1/agreements"])
+def test_a_query_parameter_given_twice_is_refused(client, ready, auth, path):
+    """Only one of the values would count, without a word."""
+    response = client.get(f"{path}?limit=5&limit=6", headers=auth)
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Query parameter(s) given more than once: limit. Give each once."
+    }
+    assert not AccessLogEntry.objects.exists()
 
 
 def test_a_tampered_cursor_is_refused(client, here, auth):

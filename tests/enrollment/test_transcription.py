@@ -6,10 +6,11 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils import formats, timezone
 
 from accesslog.models import AccessLogEntry
 from enrollment import rules
-from enrollment.models import Enrollment, EnrollmentStatusChange
+from enrollment.models import Enrollment, EnrollmentStatusChange, Section
 from enrollment.services import transcription
 from tests.world import TODAY, S, advance, settle_fee
 
@@ -168,6 +169,68 @@ def test_only_registrars_transcribe(here, ready, who):
     with pytest.raises(PermissionDenied):
         transcribe(here, {e.pk: "C" for e in ready}, actor=getattr(here, who))
     assert rows() == before
+
+
+# --- the earliest posting date ----------------------------------------------------------------
+
+
+def complete_class(place, on: datetime.date) -> None:
+    """Mark `place`'s class complete at noon (site time) on `on`."""
+    noon = timezone.make_aware(datetime.datetime.combine(on, datetime.time(12)))
+    Section.objects.filter(pk=place.section.pk).update(
+        completed_at=noon, completed_by=place.section.teacher
+    )
+
+
+@pytest.mark.parametrize(
+    ("completed_on", "posted_on", "earliest"),
+    [
+        # The class was marked complete (its credits attained) on 20 November.
+        (datetime.date(2026, 11, 20), datetime.date(2026, 11, 19), datetime.date(2026, 11, 20)),
+        (datetime.date(2026, 11, 20), datetime.date(1, 1, 1), datetime.date(2026, 11, 20)),
+        # Not recorded: not before the class's school year started (1 July 2026).
+        (None, datetime.date(2026, 6, 30), datetime.date(2026, 7, 1)),
+        (None, datetime.date(1, 1, 1), datetime.date(2026, 7, 1)),
+    ],
+)
+def test_a_posting_date_before_the_credit_was_attained_marks_nothing(
+    here, ready, completed_on, posted_on, earliest
+):
+    if completed_on:
+        complete_class(here, completed_on)
+    before = rows()
+    with pytest.raises(ValidationError) as refused:
+        transcribe(here, {e.pk: "C" for e in ready}, transcribed_on=posted_on)
+    assert refused.value.code == "date_before_attained"
+    assert refused.value.messages == [
+        "The posting date cannot be before the credits were attained: 2 of them need "
+        f"{formats.date_format(earliest)} or later."
+    ]
+    assert rows() == before
+
+
+@pytest.mark.parametrize(
+    ("completed_on", "posted_on"),
+    [(datetime.date(2026, 11, 20), datetime.date(2026, 11, 20)), (None, datetime.date(2026, 7, 1))],
+)
+def test_the_day_the_credit_was_attained_is_a_good_posting_date(
+    here, ready, completed_on, posted_on
+):
+    if completed_on:
+        complete_class(here, completed_on)
+    assert transcribe(here, {ready[0].pk: "C1"}, transcribed_on=posted_on) == 1
+    assert Enrollment.objects.get(pk=ready[0].pk).transcribed_on == posted_on
+
+
+def test_one_credit_too_early_is_named_alone(here, ready):
+    """The message of the registrar's form for one credit."""
+    complete_class(here, datetime.date(2026, 11, 20))
+    with pytest.raises(ValidationError) as refused:
+        transcribe(here, {ready[0].pk: "C1"}, transcribed_on=datetime.date(2026, 11, 1))
+    assert refused.value.messages == [
+        "The posting date cannot be before the credit was attained: give "
+        f"{formats.date_format(datetime.date(2026, 11, 20))} or later."
+    ]
 
 
 # --- undoing a transcription ----------------------------------------------------------------
