@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from sers.text import TextLineField
+
 from .models import (
     ROLE_SCOPE_FIELDS,
     SCOPE_FIELDS,
@@ -45,6 +47,7 @@ class UserCreationForm(auth_forms.AdminUserCreationForm):
     class Meta:
         model = User
         fields = ("email", "first_name", "last_name")
+        field_classes = {"first_name": TextLineField, "last_name": TextLineField}
 
     def clean_email(self):
         email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
@@ -59,6 +62,7 @@ class UserChangeForm(auth_forms.UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+        field_classes = {"first_name": TextLineField, "last_name": TextLineField}
 
     def clean_email(self):
         email = User.objects.normalize_email(self.cleaned_data["email"]).lower()

@@ -45,6 +45,8 @@ from django.views.decorators.http import require_http_methods
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from sers.text import TextLineField
+
 from .models import Role, RoleMembership, User
 from .security import redirect_page
 
@@ -293,7 +295,7 @@ def _next_url(request) -> str:
 
 
 class CodeForm(forms.Form):
-    code = forms.CharField(
+    code = TextLineField(
         label=gettext_lazy("Code"),
         max_length=40,
         widget=forms.TextInput(

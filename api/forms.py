@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from sers.text import TextLineField
+
 from .models import API_TOKEN_DEFAULT_DAYS, API_TOKEN_MAX_DAYS
 
 LIFETIME_CHOICES = [
@@ -12,7 +14,7 @@ LIFETIME_CHOICES = [
 
 
 class ApiTokenForm(forms.Form):
-    label = forms.CharField(
+    label = TextLineField(
         label=_("Name"),
         max_length=100,
         help_text=_("Which system uses it, so you can tell tokens apart: “Banner nightly import”."),

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from organisations.grades import GradeError, normalize
+from sers.text import TextBlockField, TextLineField
 
 from .models import (
     Articulation,
@@ -60,6 +61,11 @@ class ArticulationForm(forms.ModelForm):
             "minimum_grade",
             "previous_version",
         )
+        field_classes = {
+            "agreement_number": TextLineField,
+            "minimum_grade": TextLineField,
+            "competencies": TextBlockField,
+        }
 
     def clean(self):
         cleaned = super().clean()

@@ -98,20 +98,20 @@ class TeacherField(forms.ModelChoiceField):
 class ArticulationForm(forms.Form):
     """The terms of one agreement version, for a consortium's own schools and colleges."""
 
-    agreement_number = forms.CharField(
+    agreement_number = TextLineField(
         label=_("Agreement number"),
         max_length=20,
         required=False,
         help_text=_("Leave blank to number it automatically."),
     )
     high_school_course_title = TextLineField(label=_("High-school course title"), max_length=200)
-    local_code = forms.CharField(
+    local_code = TextLineField(
         label=_("Local course code"),
         max_length=20,
         required=False,
         help_text=_("The district's own code, if any."),
     )
-    cip_code = forms.CharField(
+    cip_code = TextLineField(
         label=_("CIP code"), max_length=7, help_text=_("Six digits, written xx.xxxx.")
     )
     high_schools = SchoolChoiceField(
@@ -132,7 +132,7 @@ class ArticulationForm(forms.Form):
     minimum_grade_scale = forms.ChoiceField(
         label=_("Minimum grade scale"), choices=GradeScale.choices, initial=GradeScale.LETTER
     )
-    minimum_grade = forms.CharField(
+    minimum_grade = TextLineField(
         label=_("Minimum grade"), max_length=5, help_text=_("For example B, 3.0 or 85.")
     )
     competencies = TextBlockField(
@@ -260,9 +260,9 @@ class AddTeacherForm(forms.Form):
 
 class CollegeCourseForm(forms.Form):
     college = forms.ModelChoiceField(label=_("College"), queryset=College.objects.none())
-    prefix = forms.CharField(label=_("Prefix"), max_length=8, help_text=_("For example ACCT."))
-    number = forms.CharField(label=_("Number"), max_length=8, help_text=_("For example 101."))
-    title = forms.CharField(label=_("Title"), max_length=200)
+    prefix = TextLineField(label=_("Prefix"), max_length=8, help_text=_("For example ACCT."))
+    number = TextLineField(label=_("Number"), max_length=8, help_text=_("For example 101."))
+    title = TextLineField(label=_("Title"), max_length=200)
     credits = forms.DecimalField(label=_("Credits"), max_digits=4, decimal_places=1, min_value=0.1)
 
     def __init__(self, *args, colleges=None, **kwargs):

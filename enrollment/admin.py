@@ -13,12 +13,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accesslog.admin import StudentRecordAccessLogMixin
 from accounts.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from enrollment.services.transitions import enrollment_change_status
+from sers.text import TextBlockField, TextLineField
 
 from .models import (
     Enrollment,
@@ -33,6 +35,14 @@ from .models import (
     StudentMerge,
     StudentProfile,
 )
+
+# The text boxes the admin makes from the models' text fields follow the rules of every
+# other form and upload (sers.text): white space normalised, control characters refused.
+# The admin's own entries for EmailField and URLField come first in a field's MRO.
+TEXT_RULES = {
+    models.CharField: {"form_class": TextLineField},
+    models.TextField: {"form_class": TextBlockField},
+}
 
 # --- students -----------------------------------------------------------------------------
 
@@ -54,6 +64,7 @@ class IdentityChangeInline(ReadOnlyTabularInline):
 
 @admin.register(StudentProfile)
 class StudentProfileAdmin(StudentRecordAccessLogMixin, admin.ModelAdmin):
+    formfield_overrides = TEXT_RULES
     inlines = [IdentityChangeInline]
     list_display = (
         "sers_id",
@@ -135,6 +146,7 @@ class SectionCompletedFilter(admin.SimpleListFilter):
 
 @admin.register(Section)
 class SectionAdmin(admin.ModelAdmin):
+    formfield_overrides = TEXT_RULES
     list_display = (
         "course",
         "section_code",
@@ -181,7 +193,7 @@ class SectionAdmin(admin.ModelAdmin):
 
 
 class EnrollmentActionForm(ActionForm):
-    reason = forms.CharField(
+    reason = TextLineField(
         label=_("Reason:"),
         required=False,
         help_text=_("Needed to remove a student; kept in each enrollment's history."),
@@ -233,6 +245,7 @@ def _status_action(to_status: str, description):
 
 @admin.register(Enrollment)
 class EnrollmentAdmin(StudentRecordAccessLogMixin, admin.ModelAdmin):
+    formfield_overrides = TEXT_RULES
     list_display = (
         "id",
         "student",
@@ -384,6 +397,7 @@ class FeeForm(forms.ModelForm):
             "receipt_number",
             "waiver_reason",
         )
+        field_classes = {"receipt_number": TextLineField, "waiver_reason": TextLineField}
 
     def clean(self):
         cleaned = super().clean()
@@ -398,6 +412,7 @@ class FeeForm(forms.ModelForm):
 @admin.register(Fee)
 class FeeAdmin(StudentRecordAccessLogMixin, admin.ModelAdmin):
     form = FeeForm
+    formfield_overrides = TEXT_RULES
     list_display = (
         "student",
         "consortium",

@@ -85,20 +85,21 @@ def high_school_field(**kwargs) -> HighSchoolChoiceField:
 
 
 class LegalIdentityFields(forms.Form):
-    legal_first_name = forms.CharField(
+    # TextLine: white space collapsed to single spaces, control characters refused.
+    legal_first_name = TextLineField(
         label=_("Legal first name"),
         max_length=100,
         help_text=_("Exactly as on your birth certificate or passport."),
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
-    legal_middle_name = forms.CharField(
+    legal_middle_name = TextLineField(
         label=_("Legal middle name"),
         max_length=100,
         required=False,
         help_text=_("Leave empty if you have none."),
         widget=forms.TextInput(attrs={"autocomplete": "additional-name"}),
     )
-    legal_last_name = forms.CharField(
+    legal_last_name = TextLineField(
         label=_("Legal last name"),
         max_length=100,
         help_text=_("All of your last names, as on your legal documents."),
@@ -113,21 +114,6 @@ class LegalIdentityFields(forms.Form):
     def clean_birth_date(self):
         return clean_birth_date_value(self.cleaned_data["birth_date"])
 
-    def _strip(self, name: str) -> str:
-        value = " ".join(self.cleaned_data.get(name, "").split())
-        if name != "legal_middle_name" and not value:
-            raise forms.ValidationError(_("This field is required."))
-        return value
-
-    def clean_legal_first_name(self):
-        return self._strip("legal_first_name")
-
-    def clean_legal_middle_name(self):
-        return self._strip("legal_middle_name")
-
-    def clean_legal_last_name(self):
-        return self._strip("legal_last_name")
-
 
 class SignUpForm(LegalIdentityFields):
     email = forms.EmailField(
@@ -139,7 +125,7 @@ class SignUpForm(LegalIdentityFields):
         ),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    phone = forms.CharField(
+    phone = TextLineField(
         label=_("Mobile phone (optional)"),
         max_length=30,
         required=False,
@@ -283,7 +269,7 @@ class ContactForm(forms.Form):
         help_text=_("If you change it, you confirm the new address again before registering."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    phone = forms.CharField(
+    phone = TextLineField(
         label=_("Mobile phone (optional)"),
         max_length=30,
         required=False,
@@ -377,7 +363,8 @@ class RemovalForm(forms.Form):
     reason = forms.ChoiceField(
         label=_("Why is this student removed?"), widget=forms.RadioSelect, choices=()
     )
-    note = forms.CharField(
+    # One line in the enrollment's history ("reason: note"), as a TextLine.
+    note = TextLineField(
         label=_("Note (optional)"), max_length=300, required=False, widget=forms.TextInput
     )
 
@@ -509,13 +496,13 @@ class FeeRecordForm(forms.Form):
 
 
 class StudentLookupForm(forms.Form):
-    sers_id = forms.CharField(
+    sers_id = TextLineField(
         label=_("SERS ID"),
         max_length=20,
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
-    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    name = TextLineField(label=_("Name"), max_length=200, required=False)
     birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DateInput())
     email = forms.EmailField(label=_("Email"), required=False)
 
@@ -560,7 +547,7 @@ class RegisterOnBehalfForm(forms.Form):
 
 
 class GradeOverrideForm(forms.Form):
-    grade = forms.CharField(label=_("New grade"), max_length=5)
+    grade = TextLineField(label=_("New grade"), max_length=5)
     reason = TextBlockField(
         label=_("Reason for the override"),
         max_length=1000,
@@ -588,7 +575,7 @@ class SectionRequestForm(forms.Form):
     high_school = forms.ModelChoiceField(label=_("School"), queryset=None)
     academic_year = forms.ModelChoiceField(label=_("School year"), queryset=None)
     term = forms.ChoiceField(label=_("Term"), choices=())
-    section_code = forms.CharField(
+    section_code = TextLineField(
         label=_("Period or section"), max_length=20, initial="1", help_text=_("For example P3.")
     )
     note = TextBlockField(

@@ -8,6 +8,8 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from sers.text import TextBlockField, TextLineField, refuse_control_characters
+
 from .grades import GradeError, normalize
 from .models import (
     AcademicYear,
@@ -31,6 +33,16 @@ class ConsortiumPolicyForm(forms.ModelForm):
     class Meta:
         model = ConsortiumPolicy
         fields = ("consortium", "academic_year", *ConsortiumPolicy.EDITABLE_FIELDS)
+        field_classes = {
+            "waiver_reasons": TextBlockField,
+            "default_minimum_grade": TextLineField,
+            "school_email_domains": TextBlockField,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "payment_url" in self.fields:  # Django's URLField lets control characters through
+            self.fields["payment_url"].validators.append(refuse_control_characters)
 
     def clean(self):
         cleaned = super().clean()

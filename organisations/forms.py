@@ -6,7 +6,7 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from sers.text import TextBlockField
+from sers.text import TextBlockField, TextLineField, refuse_control_characters
 
 from .models import College, Consortium, ConsortiumPolicy, District, HighSchool
 
@@ -25,8 +25,8 @@ class TeacherInvitationForm(forms.Form):
     """Invite a teacher by email; `high_schools` limits where they may be placed."""
 
     email = forms.EmailField(label=_("Email address"), help_text=_("The teacher's work email."))
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    first_name = TextLineField(label=_("First name"), max_length=150)
+    last_name = TextLineField(label=_("Last name"), max_length=150)
     high_school = forms.ModelChoiceField(label=_("School"), queryset=HighSchool.objects.none())
 
     def __init__(self, *args, high_schools=None, **kwargs):
@@ -101,6 +101,16 @@ class ConsortiumPolicyForm(forms.ModelForm):
             "waiver_reasons": forms.Textarea(attrs={"rows": 4}),
             "school_email_domains": forms.Textarea(attrs={"rows": 3}),
         }
+        field_classes = {
+            "waiver_reasons": TextBlockField,
+            "default_minimum_grade": TextLineField,
+            "school_email_domains": TextBlockField,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Django's URLField lets a control character through in the path.
+        self.fields["payment_url"].validators.append(refuse_control_characters)
 
     def clean(self):
         cleaned = super().clean()
@@ -111,7 +121,7 @@ class ConsortiumPolicyForm(forms.ModelForm):
 
 
 class TeacherDeactivateForm(forms.Form):
-    reason = forms.CharField(
+    reason = TextBlockField(
         label=_("Why is the account deactivated?"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -134,7 +144,15 @@ class TeacherSchoolForm(forms.Form):
 class OrganisationForm(forms.ModelForm):
     """The fields of one organisation. organisation_save checks uniqueness (ignoring case)
     and the moves between consortia, with a message for each field: the model's own
-    checks would only say "already exists" or "violated"."""
+    checks would only say "already exists" or "violated".
+
+    Each subclass's Meta.field_classes makes its names, codes and cities TextLines
+    (sers.text); its website, if it has one, refuses control characters too."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "website" in self.fields:  # Django's URLField lets a control character through
+            self.fields["website"].validators.append(refuse_control_characters)
 
     def clean(self):
         cleaned = super().clean()
@@ -177,6 +195,11 @@ class ConsortiumForm(OrganisationForm):
             "contact_phone": _("Contact phone"),
             "website": _("Website"),
         }
+        field_classes = {
+            "name": TextLineField,
+            "contact_name": TextLineField,
+            "contact_phone": TextLineField,
+        }
         help_texts = {
             "slug": _("Letters, digits and hyphens. Left blank, it is made from the name."),
             "contact_name": _(
@@ -201,6 +224,7 @@ class CollegeForm(OrganisationForm):
             "registrar_email": _("Registrar's email"),
             "website": _("Website"),
         }
+        field_classes = {"name": TextLineField, "code": TextLineField}
 
 
 class DistrictForm(OrganisationForm):
@@ -211,6 +235,7 @@ class DistrictForm(OrganisationForm):
         fields = ["name", "code", "consortium"]
         labels = {"name": _("Name"), "code": _("State district code")}
         help_texts = {"code": ""}
+        field_classes = {"name": TextLineField, "code": TextLineField}
 
 
 class HighSchoolForm(OrganisationForm):
@@ -232,3 +257,4 @@ class HighSchoolForm(OrganisationForm):
             "city": _("City"),
         }
         help_texts = {"code": ""}
+        field_classes = {"name": TextLineField, "code": TextLineField, "city": TextLineField}

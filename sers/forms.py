@@ -3,24 +3,26 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from sers.text import TextBlockField, TextLineField
+
 
 class ProblemReportForm(forms.Form):
     """GOV.UK's "Report a problem with this page": what the person was doing and what
     went wrong, the page, and an address only if they want a reply."""
 
-    doing = forms.CharField(
+    doing = TextBlockField(
         label=_("What were you doing?"),
         error_messages={"required": _("Say what you were doing.")},
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    wrong = forms.CharField(
+    wrong = TextBlockField(
         label=_("What went wrong?"),
         error_messages={"required": _("Say what went wrong.")},
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
-    page = forms.CharField(
+    page = TextLineField(
         label=_("Page where it happened (optional)"),
         max_length=300,
         required=False,

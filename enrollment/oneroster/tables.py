@@ -17,6 +17,9 @@ from .spec import FileSpec
 
 _CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# The longest source.systemName SERS keeps (SisImport.source_system's max_length: a test
+# checks that they agree). A longer one is a problem of the manifest's line, not a cut.
+SOURCE_SYSTEM_LENGTH = 100
 
 
 class Row(dict):
@@ -319,4 +322,16 @@ def read_manifest(text: str | None, problems: Problems) -> tuple[str, set[str]]:
                 % {"name": key, "file": file_spec.name},
             )
     source = properties.get("source.systemName")
-    return (source["value"][:100] if source is not None else ""), absent
+    if source is None:
+        return "", absent
+    if _CONTROL_CHARACTER.search(source["value"]):
+        problems.add(name, source.line, "value", _("The value holds a control character."))
+    if len(source["value"]) > SOURCE_SYSTEM_LENGTH:
+        problems.add(
+            name,
+            source.line,
+            "value",
+            _("The value is %(length)s characters long; SERS keeps at most %(limit)s.")
+            % {"length": len(source["value"]), "limit": SOURCE_SYSTEM_LENGTH},
+        )
+    return source["value"], absent
