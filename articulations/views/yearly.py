@@ -7,11 +7,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import Capability, access_for
 from organisations.models import AcademicYear, Consortium
 from organisations.selectors import academic_year_current
+from sers.templatetags.sers_ui import EXTRA, field_item
 
 from ..forms import ImportForm, RolloverForm
 from ..importers import COLUMNS, template_csv, template_xlsx
@@ -148,10 +150,31 @@ def import_agreements(request):
             for notice in result.notices:
                 messages.warning(request, notice)
             return redirect("articulations:manage_list")
+    summary = []
+    if problems:
+        summary.append(
+            field_item(
+                form["file"],
+                ngettext(
+                    "%(count)s problem to fix. Correct it (listed below), then upload the "
+                    "file again.",
+                    "%(count)s problems to fix. Correct them (listed below), then upload the "
+                    "file again.",
+                    len(problems),
+                )
+                % {"count": len(problems)},
+            )
+        )
     return render(
         request,
         "articulations/manage/import.html",
-        {"form": form, "problems": problems, "notices": notices, "columns": COLUMNS},
+        {
+            "form": form,
+            "problems": problems,
+            "notices": notices,
+            "columns": COLUMNS,
+            EXTRA: summary,
+        },
     )
 
 

@@ -6,12 +6,13 @@ from datetime import date, datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.permissions import Capability, access_for
 from enrollment.rules import eligible_for_transcription_q
+from sers.formatting import display_date
 from sers.text import TextLineField
 
 from .. import tasks
@@ -48,9 +49,11 @@ def earliest_transcription_date(
     """The first day a credit can have been posted: the day it was attained, that is
     the day its class was marked complete (grading.section_complete decides every result
     then; a later grade override only attains later); when that is not recorded, the
-    day the class's school year started."""
+    day the class's school year started. Never after this host's today: a class marked
+    complete a moment ago on a host whose clock runs ahead must not refuse a same-day
+    posting here."""
     if class_completed_at is not None:
-        return timezone.localdate(class_completed_at)
+        return min(timezone.localdate(class_completed_at), timezone.localdate())
     return school_year_start
 
 
@@ -141,7 +144,7 @@ def _check_not_before_attained(transcribed_on: date, earliest: dict[int, date]) 
     too_early = [day for day in earliest.values() if transcribed_on < day]
     if not too_early:
         return
-    day = formats.date_format(max(too_early))
+    day = display_date(max(too_early))
     if len(earliest) == 1:
         message = _(
             "The posting date cannot be before the credit was attained: give %(date)s or later."

@@ -13,6 +13,7 @@ from accounts.permissions import Access, Capability, access_for
 from enrollment.selectors import student
 from organisations.models import AcademicYear
 from organisations.selectors import academic_year_current
+from sers.templatetags.sers_ui import SummaryItem, field_item
 
 from ..models import (
     StudentProfile,
@@ -89,8 +90,11 @@ def year_from(request) -> AcademicYear | None:
     return academic_year_current()
 
 
-def paginate(request, items, per_page: int = 50):
-    return Paginator(items, per_page).get_page(request.GET.get("page"))
+def paginate(request, items, per_page: int = 50, *, params=None):
+    """A page of `items`, by the `page` of the query (the request's, or `params`)."""
+    return Paginator(items, per_page).get_page(
+        (request.GET if params is None else params).get("page")
+    )
 
 
 def upload_apply(request, form, run_import, applied_message):
@@ -121,3 +125,24 @@ def upload_apply(request, form, run_import, applied_message):
         ) % {"count": len(result.skipped)}
     messages.success(request, message)
     return result, 200
+
+
+def upload_summary(form, result, field: str = "file") -> list[SummaryItem]:
+    """The error summary's item for a file whose lines were refused: how many lines need
+    fixing (listed on the page), linked to the file's box to choose it again."""
+    if result is None or result.ok:
+        return []
+    count = result.problem_lines
+    return [
+        field_item(
+            form[field],
+            ngettext(
+                "%(count)s line needs fixing. Correct it (listed below), then upload the "
+                "file again.",
+                "%(count)s lines need fixing. Correct them (listed below), then upload the "
+                "file again.",
+                count,
+            )
+            % {"count": count},
+        )
+    ]

@@ -19,6 +19,7 @@ from enrollment import importers
 from enrollment.selectors import consortium, staff_records, visible
 from organisations.models import AcademicYear, ConsortiumPolicy
 from organisations.selectors import academic_year_current, policy_for
+from sers.templatetags.sers_ui import EXTRA
 
 from ..filters import FeeFilter
 from ..forms import (
@@ -46,6 +47,7 @@ from .common import (
     paginate,
     require_capability,
     upload_apply,
+    upload_summary,
 )
 
 # --- consortium admins --------------------------------------------------------------------------
@@ -203,6 +205,7 @@ def fee_upload(request):
             "back_url": reverse("enrollment:fee_list"),
             "back_label": _("Back to fees"),
             "kind": "fees",
+            EXTRA: upload_summary(form, result),
         },
         status=status,
     )

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.permissions import Capability
 from enrollment.selectors import oneroster as selectors
+from sers.templatetags.sers_ui import EXTRA, field_item
 
 from ..forms import SisUploadForm
 from ..oneroster.spec import FILE_NAMES
@@ -65,6 +66,21 @@ def sis_imports(request):
             "problems": problems,
             "shown": problems.ordered(FILE_NAMES)[:PROBLEMS_SHOWN] if problems else [],
             "not_shown": max(0, problems.total - PROBLEMS_SHOWN) if problems else 0,
+            EXTRA: [
+                field_item(
+                    form["files"],
+                    ngettext(
+                        "%(count)s problem to fix. Correct it (listed below), then upload "
+                        "the export again.",
+                        "%(count)s problems to fix. Correct them (listed below), then upload "
+                        "the export again.",
+                        problems.total,
+                    )
+                    % {"count": problems.total},
+                )
+            ]
+            if problems
+            else [],
         },
         status=status,
     )

@@ -21,7 +21,7 @@ from ..models import (
 from ..services import (
     grading,
 )
-from .common import error_text, log_view, require_capability
+from .common import add_errors, log_view, require_capability
 
 # --- any staff in scope: an enrollment's history -----------------------------------------------
 
@@ -30,6 +30,12 @@ from .common import error_text, log_view, require_capability
 @require_GET
 def staff_enrollment(request, pk: int):
     access = require_capability(request, Capability.VIEW_ENROLLMENTS)
+    return _enrollment_page(request, access, pk)
+
+
+def _enrollment_page(request, access, pk: int, *, override_form=None, status: int = 200):
+    """An enrollment's page; `override_form`: the override as it was sent and refused,
+    shown again with its errors (and the page's error summary)."""
     enrollment = staff_records.staff_enrollment(access=access, enrollment_id=pk)
     log_view(request, what="enrollment history", student_ids=[enrollment.student_id], role="")
     may_override = (
@@ -37,6 +43,8 @@ def staff_enrollment(request, pk: int):
         and enrollment.section.articulation.consortium_id in access.consortium_ids
         and enrollment.status not in (EnrollmentStatus.WITHDRAWN, EnrollmentStatus.REMOVED)
     )
+    if override_form is None and may_override:
+        override_form = GradeOverrideForm()
     return render(
         request,
         "enrollment/staff/enrollment.html",
@@ -45,14 +53,17 @@ def staff_enrollment(request, pk: int):
             "history": enrollment.status_changes.all(),
             "fields": student_fields(access, enrollment.student_id),
             "may_lookup": access.can(Capability.LOOKUP_STUDENTS),
-            "override_form": GradeOverrideForm() if may_override else None,
+            "override_form": override_form,
         },
+        status=status,
     )
 
 
 @login_required
 @require_POST
 def grade_override(request, pk: int):
+    """Change a grade with a reason; refused, the page shows again with what was typed,
+    each field's error and the error summary (nothing is changed)."""
     access = require_capability(request, Capability.OVERRIDE_RULES)
     enrollment = get_in_scope(
         Enrollment.objects.all(),
@@ -69,9 +80,8 @@ def grade_override(request, pk: int):
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
-            messages.error(request, error_text(error))
+            add_errors(form, error)
         else:
             messages.success(request, _("The grade is changed and the override recorded."))
-    else:
-        messages.error(request, _("Enter the new grade and the reason."))
-    return redirect("enrollment:staff_enrollment", pk=enrollment.pk)
+            return redirect("enrollment:staff_enrollment", pk=enrollment.pk)
+    return _enrollment_page(request, access, enrollment.pk, override_form=form, status=400)

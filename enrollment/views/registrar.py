@@ -1,11 +1,13 @@
 """College registrars (/registrar/): the transcription queue, marking credits
 transcribed, undo, and the posted-credits upload."""
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +19,7 @@ from django_tables2 import RequestConfig
 from accounts.permissions import Capability, get_in_scope
 from enrollment import importers, pagecache, rules
 from enrollment.selectors import registrar, teaching
+from sers.templatetags.sers_ui import EXTRA, SummaryItem, summary_items
 
 from ..filters import RegistrarQueueFilter
 from ..forms import (
@@ -26,11 +29,13 @@ from ..forms import (
     UndoTranscriptionForm,
 )
 from ..models import (
+    Enrollment,
     EnrollmentStatus,
 )
 from ..services import (
     transcription,
 )
+from ..services.transcription import COLLEGE_STUDENT_ID
 from ..tables import TranscribedTable, WaitingTable
 from .common import (
     add_errors,
@@ -40,6 +45,7 @@ from .common import (
     paginate,
     require_capability,
     upload_apply,
+    upload_summary,
 )
 
 # --- college registrars -------------------------------------------------------------------------
@@ -77,22 +83,62 @@ def registrar_queue(request):
     return render(request, "enrollment/staff/registrar_queue.html", {"content": content})
 
 
-def _registrar_queue_content(request, access, view: str, *, fragment: bool) -> tuple[str, dict]:
+@dataclass(frozen=True)
+class ReadyRow:
+    """A row of the ready tab: the credit and the college student ID in its box (the one
+    known for the student, or what the registrar typed); on a refused mark, whether it
+    was ticked and what is wrong with it. Unpacks as (enrollment, college student ID)."""
+
+    enrollment: Enrollment
+    college_id: str
+    ticked: bool = False
+    error: str = ""
+
+    def __iter__(self):
+        return iter((self.enrollment, self.college_id))
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A refused "mark transcribed": what was sent, to show it again as it was."""
+
+    date_form: PostingDateForm
+    ticked: dict[int, str]  # enrollment id: the college student ID typed beside it
+    typed: dict[int, str]  # every row's box as it was sent, ticked or not
+    row_errors: dict[int, str]
+    other_errors: list[str]  # the refusal's messages that belong to no row
+
+
+def _registrar_queue_content(
+    request, access, view: str, *, fragment: bool, params=None, posted: Posted | None = None
+) -> tuple[str, dict]:
+    """The queue's content for these query parameters (the request's own, or the ones a
+    refused mark was sent from, with what it sent: `posted`)."""
+    params = request.GET if params is None else params
     filterset = RegistrarQueueFilter(
-        request.GET,
+        params,
         queryset=registrar.registrar_queue(access=access, view=view),
         college_ids=access.registrar_college_ids,
     )
+    queue_url = reverse("enrollment:registrar_queue")
     tabs = []
     for name in registrar.QUEUE_VIEWS:
-        params = request.GET.copy()
-        params.pop("page", None)
-        params["view"] = name
-        tabs.append((name, params.urlencode()))
-    query = request.GET.copy()
+        tab_params = params.copy()
+        tab_params.pop("page", None)
+        tab_params["view"] = name
+        tabs.append((name, tab_params.urlencode()))
+    query = params.copy()
     query.pop("page", None)
-    context = {"filter": filterset, "view": view, "tabs": tabs, "query": query.urlencode()}
+    context = {
+        "filter": filterset,
+        "view": view,
+        "tabs": tabs,
+        "query": query.urlencode(),
+        "form_query": params.urlencode(),
+        "queue_url": queue_url,
+    }
     today = timezone.localdate()
+    summary: list[SummaryItem] = []
     if view == "ready":
         page = paginate(
             request,
@@ -102,22 +148,36 @@ def _registrar_queue_content(request, access, view: str, *, fragment: bool) -> t
                 "student__legal_first_name",
                 "pk",
             ),
+            params=params,
         )
         rows = list(page.object_list)
         known = registrar.known_college_student_ids(enrollments=rows)
+        ready_rows = []
+        for e in rows:
+            college_id = e.college_student_id or known.get(
+                (e.student_id, e.section.articulation.college_id), ""
+            )
+            if posted is None:
+                ready_rows.append(ReadyRow(e, college_id))
+            else:
+                ready_rows.append(
+                    ReadyRow(
+                        e,
+                        posted.typed.get(e.pk, college_id),
+                        ticked=e.pk in posted.ticked,
+                        error=posted.row_errors.get(e.pk, ""),
+                    )
+                )
         context.update(
             page=page,
-            rows=[
-                (
-                    e,
-                    e.college_student_id
-                    or known.get((e.student_id, e.section.articulation.college_id), ""),
-                )
-                for e in rows
-            ],
-            date_form=PostingDateForm(initial={"transcribed_on": today}),
+            rows=ready_rows,
+            date_form=posted.date_form
+            if posted is not None
+            else PostingDateForm(initial={"transcribed_on": today}),
         )
         student_ids = [e.student_id for e in rows]
+        if posted is not None:
+            summary = _refused_summary(ready_rows, posted)
     else:
         table_class = WaitingTable if view == "waiting" else TranscribedTable
         kwargs = {"today": today} if view == "transcribed" else {}
@@ -130,42 +190,133 @@ def _registrar_queue_content(request, access, view: str, *, fragment: bool) -> t
         if fragment
         else "enrollment/staff/partials/registrar_queue_content.html"
     )
-    return pagecache.render_content(request, template, context), {"student_ids": student_ids}
+    extra = {"student_ids": student_ids}
+    if posted is not None:
+        extra["summary"] = summary
+    return pagecache.render_content(request, template, context), extra
+
+
+def _is_id(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) < 19
+
+
+def _row_errors(ticked: dict[int, str]) -> dict[int, str]:
+    """Each ticked row's college student ID that cannot be used, and why (the service
+    refuses them all with one message)."""
+    errors = {}
+    for enrollment_id, typed in ticked.items():
+        try:
+            if not COLLEGE_STUDENT_ID.clean(typed or ""):
+                errors[enrollment_id] = _("Enter their college student ID.")
+        except ValidationError as error:
+            errors[enrollment_id] = error_text(error)
+    return errors
+
+
+def _refused_summary(rows: list[ReadyRow], posted: Posted) -> list[SummaryItem]:
+    """The error summary of a refused mark: the posting date's error, each row's (linked
+    to its college student ID), then what belongs to no row (linked to the first ticked
+    box on the page, else the first box)."""
+    items = summary_items([posted.date_form])
+    shown = {row.enrollment.pk for row in rows}
+    for row in rows:
+        if row.error:
+            student = row.enrollment.student
+            items.append(
+                SummaryItem(
+                    row.error,
+                    label=f"{student.legal_last_name}, {student.legal_first_name}",
+                    target=f"college-id-{row.enrollment.pk}",
+                )
+            )
+    items += [
+        SummaryItem(message)
+        for pk, message in posted.row_errors.items()
+        if pk not in shown  # a ticked credit that has left this page of the queue
+    ]
+    first = next((row for row in rows if row.ticked), rows[0] if rows else None)
+    target = f"pick-{first.enrollment.pk}" if first is not None else ""
+    items += [SummaryItem(message, target=target) for message in posted.other_errors]
+    return items
 
 
 @login_required
 @require_POST
 def registrar_transcribe(request):
-    """Mark the ticked enrollments transcribed, each with its college student id."""
-    require_capability(request, Capability.TRANSCRIBE)
+    """Mark the ticked enrollments transcribed, each with its college student id. Refused
+    (all or nothing), the queue shows again as it was sent: the ticks, the IDs typed, each
+    row's error and the error summary."""
+    access = require_capability(request, Capability.TRANSCRIBE)
     form = PostingDateForm(request.POST)
-    back = reverse("enrollment:registrar_queue") + "?" + request.POST.get("query", "")
-    if not form.is_valid():
-        messages.error(request, _("Enter the posting date."))
-        return redirect(back)
-    items = {}
+    query = request.POST.get("query", "")
+    ticked = {}
     for value in request.POST.getlist("enrollment"):
-        if value.isdigit():
-            items[int(value)] = request.POST.get(f"college_id_{value}", "")
-    try:
-        count = transcription.enrollments_transcribe(
-            actor=request.user,
-            college_student_ids=items,
-            transcribed_on=form.cleaned_data["transcribed_on"],
-        )
-    except ValidationError as error:
-        messages.error(request, error_text(error))
-    else:
-        messages.success(
-            request,
-            ngettext(
-                "%(count)s credit marked transcribed.",
-                "%(count)s credits marked transcribed.",
-                count,
+        if _is_id(value):
+            ticked[int(value)] = request.POST.get(f"college_id_{value}", "")
+    refusal = None
+    if form.is_valid():
+        try:
+            count = transcription.enrollments_transcribe(
+                actor=request.user,
+                college_student_ids=ticked,
+                transcribed_on=form.cleaned_data["transcribed_on"],
             )
-            % {"count": count},
-        )
-    return redirect(back)
+        except ValidationError as error:
+            refusal = error
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)s credit marked transcribed.",
+                    "%(count)s credits marked transcribed.",
+                    count,
+                )
+                % {"count": count},
+            )
+            return redirect(reverse("enrollment:registrar_queue") + "?" + query)
+    row_errors, other = {}, []
+    if refusal is None:
+        # The posting date is wrong: the rows' own problems are said at the same time.
+        row_errors = _row_errors(ticked)
+    elif hasattr(refusal, "error_dict"):
+        for name, errors in refusal.error_dict.items():
+            if name == "college_student_id":
+                row_errors = _row_errors(ticked)
+                if not row_errors:
+                    other += [m for e in errors for m in e.messages]
+            elif name in form.fields:
+                form.add_error(name, errors)
+            else:
+                other += [m for e in errors for m in e.messages]
+    elif getattr(refusal, "code", None) == transcription.DATE_BEFORE_ATTAINED:
+        form.add_error("transcribed_on", refusal)
+    else:
+        other = refusal.messages
+    typed = {}
+    for key, value in request.POST.items():
+        suffix = key.removeprefix("college_id_")
+        if key.startswith("college_id_") and _is_id(suffix):
+            typed[int(suffix)] = value
+    posted = Posted(
+        date_form=form, ticked=ticked, typed=typed, row_errors=row_errors, other_errors=other
+    )
+    params = QueryDict(query, mutable=True)
+    params["view"] = "ready"
+    content, extra = _registrar_queue_content(
+        request, access, "ready", fragment=False, params=params, posted=posted
+    )
+    log_view(
+        request,
+        what="transcription queue (ready)",
+        student_ids=extra["student_ids"],
+        role="registrar",
+    )
+    return render(
+        request,
+        "enrollment/staff/registrar_queue.html",
+        {"content": pagecache.fill_placeholders(request, content), EXTRA: extra["summary"]},
+        status=400,
+    )
 
 
 def _registrar_enrollment(request, pk: int):
@@ -275,6 +426,7 @@ def registrar_upload(request):
             "back_url": reverse("enrollment:registrar_queue"),
             "back_label": _("Back to the queue"),
             "kind": "posted",
+            EXTRA: upload_summary(form, result),
         },
         status=status,
     )

@@ -16,6 +16,7 @@ from enrollment import importers, pagecache, rules
 from enrollment.selectors import oneroster, teaching, visible
 from organisations.models import AcademicYear, HighSchool
 from organisations.selectors import academic_year_current
+from sers.templatetags.sers_ui import EXTRA, SummaryItem
 
 from ..forms import (
     CsvUploadForm,
@@ -39,6 +40,7 @@ from .common import (
     log_view,
     require_capability,
     upload_apply,
+    upload_summary,
     year_from,
 )
 
@@ -256,6 +258,31 @@ def _grade_rows(section, roster, *, typed=None, results=None, saved=None) -> lis
     return rows
 
 
+def _refused_rows_summary(roster, refused: dict) -> list[SummaryItem]:
+    """The error summary of a refused save: one item per refused row, in the page's order,
+    named as the row's box is labelled and linked to it (grade_row.html)."""
+    items = []
+    shown = set()
+    for enrollment in roster:
+        row = refused.get(enrollment.pk)
+        if row is None or not row.error:
+            continue
+        shown.add(enrollment.pk)
+        student = enrollment.student
+        items.append(
+            SummaryItem(
+                row.error,
+                label=f"{student.legal_last_name}, {student.legal_first_name}",
+                target=f"grade-{enrollment.pk}" if enrollment.is_active else "",
+            )
+        )
+    # A row the page does not show (the student left the class meanwhile): said, unlinked.
+    items += [
+        SummaryItem(row.error) for pk, row in refused.items() if row.error and pk not in shown
+    ]
+    return items
+
+
 def _grades_context(request, section, roster, **rows) -> dict:
     closed = rules.grading_closed_reason(section)
     return {
@@ -312,6 +339,7 @@ def teacher_grades(request, pk: int):
     except grading.GradesRefused as refused:
         messages.error(request, refused.messages[0])
         context = _grades_context(request, section, roster, typed=typed, results=refused.rows)
+        context[EXTRA] = _refused_rows_summary(roster, refused.rows)
         return render(request, "enrollment/staff/grades.html", context, status=400)
     except ValidationError as error:
         messages.error(request, error_text(error))
@@ -496,6 +524,7 @@ def teacher_upload(request, pk: int):
             "back_label": _("Back to the roster"),
             "section": section,
             "kind": "roster",
+            EXTRA: upload_summary(form, result),
         },
         status=status,
     )

@@ -3,7 +3,9 @@
 - `{{ value|sers_date }}`, `{{ value|sers_datetime }}`, `{{ amount|money }}`: one date style
   and one money style per language (sers/formatting.py);
 - `{% error_summary_items as error_summary %}`: the errors of every bound form in the
-  page's context, for the error summary at the top of the page (base.html);
+  page's context, then the page's own items (`error_summary_extra`: errors that belong to
+  no form, such as a grade refused in one row of a table or the lines of an uploaded file),
+  for the error summary at the top of the page (base.html);
 - `{% error_summary form %}`: the same summary for one form, where no page summary listed
   it already (crispy's error block, templates/bootstrap5/errors.html: partials that htmx
   swaps in have no page around them).
@@ -27,6 +29,7 @@ from sers.formatting import money as format_money
 register = template.Library()
 
 SHOWN = "_sers_error_summary_shown"
+EXTRA = "error_summary_extra"  # a view's own SummaryItems, listed after the forms' errors
 
 
 @register.filter
@@ -91,6 +94,12 @@ def _target(bound) -> str:
     return bound.auto_id or ""
 
 
+def field_item(bound, message) -> SummaryItem:
+    """An item about a field that is not one of its form's errors (the lines of the file
+    it took, for example): labelled and linked like the field's own errors."""
+    return SummaryItem(str(message), label=str(bound.label or ""), target=_target(bound))
+
+
 def _first_target(form: BaseForm) -> str:
     for bound in form.visible_fields():
         return _target(bound)
@@ -131,7 +140,8 @@ def summary_items(forms) -> list[SummaryItem]:
 
 @register.simple_tag(takes_context=True)
 def error_summary_items(context) -> list[SummaryItem]:
-    """The errors of every bound form in the page's context (base.html)."""
+    """The errors of every bound form in the page's context, then the items the view
+    gives in `error_summary_extra` (base.html)."""
     seen: set[int] = set()
     forms = []
     for value in context.flatten().values():
@@ -139,7 +149,7 @@ def error_summary_items(context) -> list[SummaryItem]:
             if id(form) not in seen:
                 seen.add(id(form))
                 forms.append(form)
-    return summary_items(forms)
+    return summary_items(forms) + list(context.get(EXTRA) or ())
 
 
 @register.simple_tag(takes_context=True)

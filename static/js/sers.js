@@ -51,10 +51,15 @@
 
   // The page's summary describes the form as the page loaded it: once htmx sends a form
   // again, the answer replaces part of the page, and the summary (and "Error:" in the
-  // title) would describe a state that is gone.
+  // title) would describe a state that is gone. A control marked data-error-summary-keep
+  // only checks what is typed (a grade being corrected): the summary stays, to lead to the
+  // next error.
   document.addEventListener("htmx:afterRequest", function (event) {
     var source = event.detail && event.detail.elt;
     if (!source || !source.closest || !source.closest("form")) {
+      return;
+    }
+    if (source.closest("[data-error-summary-keep]")) {
       return;
     }
     document.querySelectorAll('[data-error-summary="page"]').forEach(function (summary) {

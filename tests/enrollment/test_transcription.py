@@ -310,3 +310,17 @@ def test_only_a_registrar_of_the_college_undoes(here, there, ready, who, refusal
             actor=actor, enrollment_id=enrollment.pk, reason="Oops"
         )
     assert rows() == before
+
+
+def test_a_class_completed_on_a_host_whose_clock_runs_ahead_does_not_refuse_today():
+    """Several web hosts: the completion stamp may be a moment past this host's midnight.
+    The earliest posting day is never after today here."""
+    tomorrow_early = timezone.make_aware(
+        datetime.datetime.combine(
+            timezone.localdate() + datetime.timedelta(days=1), datetime.time(0, 0, 1)
+        )
+    )
+    assert (
+        transcription.earliest_transcription_date(tomorrow_early, datetime.date(2026, 7, 1))
+        == timezone.localdate()
+    )

@@ -2,6 +2,8 @@
 what was typed (not the first row's button), the "Attained" badge shows only a saved
 grade, and leaving the page with unsaved grades asks first."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -93,4 +95,37 @@ def test_leaving_with_an_unsaved_grade_asks_first(page, login, place):
     assert asked == ["beforeunload"]
     assert page.url.endswith(url)
     expect(page.locator(f"#grade-{first.pk}")).to_have_value("B")
+    assert page.js_errors == []
+
+
+def test_a_refused_grade_is_in_the_error_summary_which_leads_to_its_box(page, login, place):
+    """The summary takes the focus as the page loads; its link moves the focus to the
+    refused row's box, which still holds what was typed. Nothing is saved."""
+    first, second = _roster(place)[:2]
+    login(page, place.teacher)
+    page.goto(reverse("enrollment:teacher_grades", args=[place.section.pk]))
+    page.locator(f"#grade-{first.pk}").fill("A")
+    box = page.locator(f"#grade-{second.pk}")
+    box.fill("87")
+    with page.expect_navigation():
+        box.press("Enter")
+
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("heading")).to_have_text("There is a problem")
+    link = summary.get_by_role("link")
+    name = f"{second.student.legal_last_name}, {second.student.legal_first_name}"
+    expect(link).to_have_count(1)
+    expect(link).to_have_text(re.compile(rf"^{re.escape(name)}: Enter a letter grade from A to F"))
+    link.click()
+    expect(box).to_be_focused()
+    expect(box).to_have_value("87")
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(f"#grade-{first.pk}")).to_have_value("A")
+    assert set(Enrollment.objects.values_list("status", flat=True)) == {S.REGISTERED}
+
+    # Correcting the box checks it as it is typed: the summary stays, to lead to the others.
+    box.fill("B")
+    expect(page.locator(f"#result-{second.pk}")).to_have_text("Not saved yet: meets the minimum")
+    expect(summary).to_be_visible()
     assert page.js_errors == []
