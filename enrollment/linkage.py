@@ -67,6 +67,7 @@ COLUMNS = pa.schema(
         ("given_fem", pa.bool_()),
         ("given_bases", pa.list_(pa.string())),
         ("given_known", pa.bool_()),
+        ("given_gender", pa.string()),
         ("given_others", pa.list_(pa.string())),
         ("middle", pa.string()),
         ("family", pa.string()),
@@ -128,6 +129,16 @@ _SLIP = (
     " AND (length(given_l) <> length(given_r) OR length(given_l) > 5"
     " OR given_vowel_l = given_vowel_r)))"
 )
+# identity.other_gender_forms: not two forms of one name when the lists give both one
+# gender and the nickname data links them (Mary / María); and an unknown name is a slip of
+# a known one unless it is a known masculine name with a feminine ending (Kevin / Kevina).
+_SAME_GENDER_NICKNAMES = (
+    "coalesce(given_gender_l = given_gender_r AND list_has_any(given_nick_l, given_nick_r), false)"
+)
+_FEMININE_OF_KNOWN = (
+    "coalesce((given_known_l AND given_gender_l = 'm' AND list_contains(given_bases_r, given_l))"
+    " OR (given_known_r AND given_gender_r = 'm' AND list_contains(given_bases_l, given_r)), false)"
+)
 GIVEN_LEVELS = [
     (None, "given_l IS NULL OR given_r IS NULL", None, None),
     (L.SAME, "given_l = given_r", 0.70, 0.003),
@@ -137,7 +148,9 @@ GIVEN_LEVELS = [
         " OR (given_fem_l <> given_fem_r AND (given_spell_l = given_spell_r"
         " OR damerau_levenshtein(given_l, given_r) <= 1"
         " OR (given_sound_l = given_sound_r AND abs(length(given_l) - length(given_r)) <= 1))))"
-        f" AND NOT (given_known_l <> given_known_r AND {_typo('given', 4)})",
+        f" AND NOT {_SAME_GENDER_NICKNAMES}"
+        f" AND NOT (given_known_l <> given_known_r AND {_typo('given', 4)}"
+        f" AND NOT {_FEMININE_OF_KNOWN})",
         0.0005,
         0.02,
     ),

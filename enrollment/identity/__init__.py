@@ -12,9 +12,9 @@ spacing are ignored, and letters without an accent form are spelled out in Latin
 
 SAME          the same folded name;
 NICKNAME      one is a nickname of the other, or both are nicknames of one name
-              (the `nicknames` dataset, plus the Spanish short forms it lacks): Bill and
-              William, Bill and Will; but not two formal names that share a nickname
-              (Roberto and Alberto are both "Beto");
+              (the `nicknames` dataset, plus the Spanish short forms and English forms
+              it lacks): Bill and William, Bill and Will, Jorge and George; but not two
+              formal names that share a nickname (Roberto and Alberto are both "Beto");
 SPELLING      the same name spelled or transliterated another way (`spelling_key`:
               ph/f, ks/x, y/i, kh/h, doubled letters, final -iy/-ey...): Aleksandr and
               Alexandr, Natalya and Natalia, Sarah and Sara;
@@ -22,10 +22,16 @@ SOUNDS        the same sound (Metaphone of the spelling key): Stephen and Steven
               Mohammed and Muhammad, Katherine and Kathryn;
 TYPO          one typing slip apart (one letter added, dropped, changed, or two swapped),
               unless both are names in their own right (Dana and Dina are two people:
-              the given names of data/given_names.txt and the nickname data);
+              the given names of data/given_names.txt, with the gender the lists
+              mostly give each, and the nickname data);
 OTHER_GENDER  a name and its other-gender form (Mario and Maria, Daniel and Danielle,
-              Julian and Juliana): evidence of two people, however alike they look,
-              unless one of the two is no name at all but a slip ("Laura" / "Laur");
+              Julian and Juliana, Michael and Michelle, Brian and Brianna), or two
+              names the name lists give to a boy and to a girl that differ only in
+              their endings (Francis and Frances, Jesse and Jessie): evidence of two
+              people, however alike they look, unless one of the two is no name at all
+              but a slip ("Laura" / "Laur"; but "Kevina" is Kevin's sister), or the
+              lists give both one gender and the nickname data links them (Mary and
+              María);
 DIFFERENT     anything else, including different names that share a beginning
               (Emily and Emma, José and Josefina, Christian and Christina).
 
@@ -78,6 +84,7 @@ from .names import (
     first_vowel,
     known_name,
     masculine_bases,
+    name_gender,
     nickname_keys,
     normalize,
     other_gender_forms,
@@ -110,6 +117,7 @@ __all__ = [
     "linkage_features",
     "masculine_bases",
     "mask_email",
+    "name_gender",
     "nickname_keys",
     "normalize",
     "other_gender_forms",

@@ -276,9 +276,13 @@ def _names(a: Identity, b: Identity) -> tuple[float, list[str], str, str, bool]:
         readings.append((GIVEN_WEIGHTS[L.MIDDLE] + FAMILY_WEIGHTS[family], L.MIDDLE, family, False))
     swapped_given = _given_best(first_a, last_b)
     swapped_family = family_level(last_a, first_b)
-    # In the other order, one of the two names must be written the same.
+    # In the other order, one of the two names must be written the same; and the order
+    # must change something: "Martin Martin" reads the same either way, and "Martine
+    # Martin" is his sister, not him with the names swapped.
     if (
-        swapped_given in AGREEING
+        first_a != last_a
+        and first_b != last_b
+        and swapped_given in AGREEING
         and swapped_family in AGREEING
         and {swapped_given, swapped_family} & {L.SAME, L.SPELLING}
     ):

@@ -10,6 +10,7 @@ from .names import (
     first_vowel,
     known_name,
     masculine_bases,
+    name_gender,
     nickname_keys,
     normalize,
     sound_key,
@@ -53,6 +54,7 @@ def _given_features(first_name: str, middle_name: str) -> dict:
         "given_fem": feminine_ending(given),
         "given_bases": list(masculine_bases(given)) or None,
         "given_known": known_name(given),
+        "given_gender": name_gender(given) or None,
         "given_others": [*first.split()[1:], *middle.split()] or None,
         "middle": _first_word(middle) or None,
     }

@@ -122,15 +122,23 @@ def feminine_ending(word: str) -> bool:
 
 
 # Feminine endings added to a masculine given name: Louis / Louise, Daniel / Danielle,
-# Daniel / Daniela, Isabel / Isabella, Justin / Justine, Jean / Jeanne, Henri / Henriette.
-_FEMININE_SUFFIXES = ("a", "la", "e", "le", "elle", "ne", "ine", "tte", "ette")
+# Daniel / Daniela, Isabel / Isabella, Justin / Justine, Jean / Jeanne, Henri / Henriette,
+# and after an n, Brian / Brianna, Dean / Deanna, Johan / Johanna.
+_FEMININE_SUFFIXES = ("a", "la", "e", "le", "elle", "ne", "ine", "tte", "ette", "na")
+# Feminine endings that take the place of a masculine one: Mario / Maria, Michael /
+# Michelle, Michela.
+_FEMININE_REPLACEMENTS = (("a", "o"), ("elle", "ael"), ("ela", "ael"))
 
 
 @lru_cache(maxsize=65536)
 def masculine_bases(word: str) -> tuple[str, ...]:
-    """The masculine names a feminine form may be made from by an added ending:
-    "danielle" → ("daniel",), "luisa" → ("luis",). A base ends in a consonant, and a
-    silent e after a double letter is spelling, not gender ("Anne", "Lynne")."""
+    """The masculine names a feminine form may be made from: by an added ending
+    ("danielle" → "daniel", "luisa" → "luis", "brianna" → "brian"), a changed one
+    ("maria" → "mario", "michelle" → "michael"), or, for a name the name lists give to
+    women, a name they give to men that differs from it only in its ending ("frances" →
+    "francis", "jessie" → "jesse"). An added ending follows a consonant, and a silent e
+    after a double letter is spelling, not gender ("Anne", "Lynne"); a name the lists
+    give to women is no masculine base ("Susan" / "Susanna")."""
     bases = []
     for suffix in _FEMININE_SUFFIXES:
         base = word.removesuffix(suffix)
@@ -140,17 +148,95 @@ def masculine_bases(word: str) -> tuple[str, ...]:
             continue  # but René / Renée, André / Andrée
         if suffix == "e" and base[-1] == base[-2]:
             continue
+        if suffix == "na" and not (base[-1] == "n" and name_gender(base) == "m"):
+            continue  # Brianna, Johanna; but many women's names end in n (Joan, Marian)
         bases.append(base)
-    return tuple(bases)
+    for feminine, masculine in _FEMININE_REPLACEMENTS:
+        if word.endswith(feminine) and len(word) > len(feminine) + 1:
+            bases.append(word.removesuffix(feminine) + masculine)
+    bases = [base for base in bases if name_gender(base) != "f"]
+    return (*bases, *_listed_masculine_forms(word))
+
+
+# Two names differ only in their endings when, as written or spelled alike (spelling_key),
+# they share a beginning at least this long and neither has more letters than this after
+# it: Francis / Frances, Luca / Lucia, Michael / Michelle, Steven / Stephanie; not
+# Frederick / Freddie.
+_SHARED_BEGINNING = 3
+_ENDING_AT_MOST = 4
+
+
+def _endings_apart(a: str, b: str) -> bool:
+    """Do two words differ only in their endings (Francis / Frances, Brian / Brianna)?"""
+    for x, y in ((a, b), (spelling_key(a), spelling_key(b))):
+        shared = 0
+        for letter_x, letter_y in zip(x, y, strict=False):
+            if letter_x != letter_y:
+                break
+            shared += 1
+        if shared >= _SHARED_BEGINNING and max(len(x), len(y)) - shared <= _ENDING_AT_MOST:
+            return True
+    return False
+
+
+def _beginnings(word: str) -> set[str]:
+    """The first letters of a word, as written and spelled alike."""
+    return {word[:_SHARED_BEGINNING], spelling_key(word)[:_SHARED_BEGINNING]}
+
+
+def _alike(a: str, b: str) -> bool:
+    """Alike enough to be read as one name: the same spelling or sound, or a slip apart."""
+    return spelling_key(a) == spelling_key(b) or sound_key(a) == sound_key(b) or typo_apart(a, b)
+
+
+@cache
+def _listed_men_by_beginning() -> dict[str, frozenset[str]]:
+    """The names the lists give to men, by their first letters (_beginnings)."""
+    found: dict[str, set[str]] = {}
+    for name, gender in _given_names().items():
+        if gender == "m":
+            for beginning in _beginnings(name):
+                found.setdefault(beginning, set()).add(name)
+    return {beginning: frozenset(names) for beginning, names in found.items()}
+
+
+def _listed_masculine_forms(word: str) -> tuple[str, ...]:
+    """For a name the lists give to women, the names they give to men that differ from it
+    only in their endings and are alike enough to be read as one (Frances / Francis,
+    Jessie / Jesse, Michelle / Michael): the lists know the two as two names of two
+    genders, however alike they sound. Names less alike are told apart anyway. Not a
+    nickname of it: a short form may be listed for the other gender (Frank / Frankie,
+    Chris / Christina); two spellings of one (Terry / Terri) share their nicknames."""
+    if name_gender(word) != "f":
+        return ()
+    by_beginning = _listed_men_by_beginning()
+    men = set().union(*(by_beginning.get(beginning, ()) for beginning in _beginnings(word)))
+    return tuple(
+        man
+        for man in sorted(men)
+        if _endings_apart(word, man)
+        and _alike(word, man)
+        and (
+            spelling_key(word) == spelling_key(man) or not nickname_keys(word) & nickname_keys(man)
+        )
+    )
 
 
 def other_gender_forms(a: str, b: str) -> bool:
     """Are two given names a name and its other-gender form (Mario / Maria, Daniel /
-    Danielle, Julian / Juliana)? Such names look alike but name two people.
+    Danielle, Julian / Juliana, Michael / Michelle, Francis / Frances)? Such names look
+    alike but name two people.
 
     A typing slip can look the same ("Laura" / "Laur"): when only one of the two is a
-    given name we know, the other is taken for a slip, not a name of its own.
+    given name we know, the other is taken for a slip, not a name of its own; unless it
+    is a masculine name we know with a feminine ending (Kevin / Kevina, Mikhail /
+    Mikhaila, Sergio / Sergia), which a slip seldom makes. And two names the lists give
+    one gender are one name when the nickname data links them (Mary / María, Susan /
+    Susana).
     """
+    gender = name_gender(a)
+    if gender and gender == name_gender(b) and nickname_keys(a) & nickname_keys(b):
+        return False  # one name, say the lists and the nickname data (Mary / María)
     added_ending = a in masculine_bases(b) or b in masculine_bases(a)
     other_ending = feminine_ending(a) != feminine_ending(b) and (
         spelling_key(a) == spelling_key(b)
@@ -159,7 +245,11 @@ def other_gender_forms(a: str, b: str) -> bool:
     )
     if not (added_ending or other_ending):
         return False
-    return not (known_name(a) != known_name(b) and typo_apart(a, b))
+    known_a, known_b = known_name(a), known_name(b)
+    if known_a == known_b or not typo_apart(a, b):
+        return True
+    known, unknown = (a, b) if known_a else (b, a)
+    return name_gender(known) == "m" and known in masculine_bases(unknown)
 
 
 _VOWEL_CLASSES = str.maketrans("aeiouy", "aiiuui")
@@ -184,24 +274,32 @@ def typo_apart(a: str, b: str, *, shortest: int = 4) -> bool:
 # --- nicknames -------------------------------------------------------------------------------
 
 # Spanish short forms and English/Spanish pairs that the `nicknames` dataset (English)
-# lacks: formal name → its short forms and equivalents. Data, like the dataset.
+# lacks: formal name → its short forms and equivalents. Data, like the dataset. The
+# equivalents are the name's usual English form, one a student may write on one record
+# and not the other (Jorge / George, Guillermo / William); not one whose English form's
+# nicknames reach another name (Josefina / Josephine / Joe, Lorenzo / Lawrence / Lori).
 SPANISH_NICKNAMES: dict[str, tuple[str, ...]] = {
     "adolfo": ("fito",),
-    "alberto": ("beto", "tito"),
+    "alberto": ("beto", "tito", "albert"),
     "alejandra": ("ale", "alex", "sandra", "jandra"),
     "alejandro": ("ale", "alex", "jando", "alexander"),
     "alicia": ("licha",),
+    "andres": ("andrew",),
     "antonio": ("tono", "tonio", "toni", "anthony"),
+    "carlos": ("carlitos", "charles"),
+    "carlota": ("charlotte",),
     "carolina": ("caro",),
     "catalina": ("cata", "catherine"),
     "concepcion": ("concha", "conchita", "chita"),
     "consuelo": ("chelo",),
-    "cristobal": ("cris", "toba"),
+    "cristobal": ("cris", "toba", "christopher"),
     "dolores": ("lola", "lolita"),
     "eduardo": ("lalo", "edward"),
     "enrique": ("kike", "quique", "henry"),
     "ernesto": ("neto",),
+    "esteban": ("stephen",),
     "federico": ("fede", "kiko"),
+    "felipe": ("philip",),
     "fernanda": ("fer", "nanda"),
     "fernando": ("fer", "nando"),
     "francisca": ("paca", "paquita", "pancha", "frances"),
@@ -210,24 +308,31 @@ SPANISH_NICKNAMES: dict[str, tuple[str, ...]] = {
     "gerardo": ("gera", "lalo"),
     "gonzalo": ("chalo",),
     "graciela": ("chela",),
+    "gregorio": ("goyo", "gregory"),
     "guadalupe": ("lupe", "lupita", "pita"),
     "guillermo": ("memo", "guille", "william"),
     "humberto": ("beto",),
     "ignacio": ("nacho",),
     "isabel": ("chabela", "chabe"),
+    "jaime": ("james",),
     "javier": ("javi", "xavier"),
     "jesus": ("chuy", "chucho", "chus"),
     "jimena": ("ximena", "jime"),
+    "jorge": ("coque", "george"),
     "jose": ("pepe", "chepe", "joseph"),
     "josefina": ("pepa", "pepita", "chepina", "fina"),
     "juan": ("juanito", "john"),
+    "juana": ("juanita", "jane"),
     "luis": ("lucho", "louis"),
     "luz": ("lucha",),
     "manuel": ("manolo", "manny", "lolo"),
+    "marcos": ("mark",),
     "margarita": ("marga", "magui", "margaret"),
     "maria": ("mari", "maru", "mary"),
+    "mateo": ("matthew",),
     "mercedes": ("meche", "merche"),
     "miguel": ("miguelito", "michael"),
+    "pablo": ("pablito", "paul"),
     "pedro": ("pedrito", "peter"),
     "pilar": ("pili",),
     "rafael": ("rafa", "rafi"),
@@ -237,9 +342,10 @@ SPANISH_NICKNAMES: dict[str, tuple[str, ...]] = {
     "rosario": ("charo", "chayo"),
     "santiago": ("santi", "chago", "diego"),
     "sebastian": ("sebas", "chano"),
+    "susana": ("susan",),
     "teresa": ("tere", "techa"),
     "valentina": ("vale",),
-    "vicente": ("chente",),
+    "vicente": ("chente", "vincent"),
 }
 
 
@@ -303,12 +409,22 @@ def nickname_keys(word: str) -> frozenset[str]:
 
 
 @cache
-def _given_names() -> frozenset[str]:
-    """Given names from many languages (data/given_names.txt, see its builder)."""
+def _given_names() -> dict[str, str]:
+    """Given names from many languages → "m" or "f" when the name lists give it mostly to
+    men or to women, else "" (data/given_names.txt, see its builder)."""
     text = (Path(__file__).parent.parent / "data" / "given_names.txt").read_text()
-    return frozenset(text.split())
+    return {
+        name: gender
+        for name, _space, gender in (line.partition(" ") for line in text.splitlines())
+        if name
+    }
 
 
 def known_name(word: str) -> bool:
     """A given name we know (the name lists or the nickname data), not a typing slip."""
     return word in _given_names() or spelling_key(word) in _nickname_graph()
+
+
+def name_gender(word: str) -> str:
+    """The gender the name lists mostly give a name: "m", "f", or "" (both, or unlisted)."""
+    return _given_names().get(word, "")

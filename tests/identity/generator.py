@@ -6,13 +6,15 @@ transliterated) and of second records of the same student written another way:
 
 - nicknames (a list of common US and Spanish short forms kept here, apart from the
   matcher's data), spelling variants that sound the same, transliterations of one
-  Russian or Arabic name in different systems, names in the other order, accents,
-  hyphens and apostrophes, typing slips, one of two family names, the middle name used
-  as the given name;
+  Russian or Arabic name in different systems, a Spanish name and its English form
+  (Jorge / George), names in the other order, accents, hyphens and apostrophes, typing
+  slips, one of two family names, the middle name used as the given name;
 
 and of different people born the same day: twins and brothers and sisters with the same
 family name, school and often phone (with different given names, other-gender forms of
-one name, or names that share a beginning), and strangers with one name in common.
+one name: -o/-a, -el/-elle, -an/-anna..., a boy's and a girl's name that sound the same,
+Francis / Frances, or names that share a beginning), and strangers with one name in
+common. The statewide population also has brothers and sisters born a few years apart.
 
 Used by the sign-up tests (tests/identity/test_evaluation.py) and the statewide bench
 (bench/bench_identity.py). Synthetic people only.
@@ -39,7 +41,7 @@ from faker.providers.person.vi_VN import Provider as VietnameseNames
 from faker.providers.person.zh_CN import Provider as ChineseNames
 from nicknames import name_triplets
 
-from enrollment.identity import Identity, nickname_keys
+from enrollment.identity import Identity, nickname_keys, spelling_key
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,29 @@ NICKNAMES = {
     "Raymond": ["Ray"], "Ronald": ["Ron", "Ronnie"], "Stephanie": ["Steph"],
     "Valerie": ["Val"], "Penelope": ["Penny"], "Cameron": ["Cam"], "Nathaniel": ["Nate"],
 }  # fmt: skip
+# A Spanish given name and its English form, which one student may write on one record
+# and not the other.
+CROSS_LANGUAGE = [
+    ("m", "Jorge", "George"), ("m", "José", "Joseph"), ("m", "Juan", "John"),
+    ("m", "Guillermo", "William"), ("m", "Pedro", "Peter"), ("m", "Miguel", "Michael"),
+    ("m", "Alejandro", "Alexander"), ("m", "Francisco", "Francis"), ("m", "Carlos", "Charles"),
+    ("m", "Andrés", "Andrew"), ("m", "Antonio", "Anthony"), ("m", "Eduardo", "Edward"),
+    ("m", "Ricardo", "Richard"), ("m", "Roberto", "Robert"), ("m", "Enrique", "Henry"),
+    ("m", "Mateo", "Matthew"), ("m", "Felipe", "Philip"), ("m", "Pablo", "Paul"),
+    ("m", "Esteban", "Stephen"), ("m", "Vicente", "Vincent"), ("f", "María", "Mary"),
+    ("f", "Margarita", "Margaret"), ("f", "Catalina", "Catherine"), ("f", "Juana", "Jane"),
+    ("f", "Susana", "Susan"), ("f", "Carlota", "Charlotte"), ("f", "Elena", "Helen"),
+    ("f", "Lucía", "Lucy"),
+]  # fmt: skip
+# Other-gender forms the name pools lack: -ael/-elle, -el/-elle, -an/-anna, and a
+# feminine ending on a name with none in the lists (Kevina, Mikhaila).
+OTHER_GENDER_FORMS = [
+    ("Michael", "Michelle"), ("Joel", "Joelle"), ("Noel", "Noelle"), ("Raphael", "Raphaëlle"),
+    ("Julian", "Julianna"), ("Adrian", "Adrianna"), ("Ivan", "Ivanna"), ("Dean", "Deanna"),
+    ("Kevin", "Kevina"), ("Mikhail", "Mikhaila"), ("Sergio", "Sergia"),
+]  # fmt: skip
+# A boy's and a girl's name that sound the same, that the name pools lack.
+GENDERED_SOUND_ALIKES = [("Jesse", "Jessie"), ("Terry", "Terri"), ("Billy", "Billie")]
 VIETNAMESE_FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Võ", "Đặng", "Bùi"]
 VIETNAMESE_GIVEN = [
     ("m", "Minh"), ("m", "Dũng"), ("m", "Hùng"), ("m", "Quang"), ("m", "Tuấn"), ("m", "Khoa"),
@@ -168,6 +193,11 @@ CHINESE_FAMILY = ["Zhang", "Wang", "Li", "Liu", "Chen", "Yang", "Huang", "Zhao",
 CHINESE_GIVEN = [
     ("m", "Wei"), ("m", "Jun"), ("m", "Hao"), ("m", "Yi"), ("f", "Jing"), ("f", "Xiu"),
     ("f", "Mei"), ("f", "Lan"), ("m", "Qiang"), ("f", "Ying"),
+]  # fmt: skip
+# How twins and brothers and sisters are named (Generator.twin): unrelated names first.
+RELATIVE_KINDS = [
+    "twin", "twin_other_gender", "twin_el_elle", "twin_an_anna", "twin_gendered_sound_alike",
+    "twin_shared_beginning",
 ]  # fmt: skip
 PROVIDERS = ["gmail.com", "yahoo.com", "outlook.com", "icloud.com", "hotmail.com", "proton.me"]
 KEYBOARD = ["qwertyuiop", "asdfghjkl", "zxcvbnm"]
@@ -237,9 +267,10 @@ ORIGINS = [("us", 0.54), ("mx", 0.29), ("in", 0.05), ("fr", 0.03), ("cyr", 0.04)
 
 @cache
 def _other_gender_pairs() -> list[tuple[str, str]]:
-    """(masculine, feminine) forms of one name found in the pools: Mario / Maria,
-    Daniel / Danielle, Julian / Juliana, Louis / Louise."""
-    pairs = set()
+    """(masculine, feminine) forms of one name found in the pools, and the few they lack
+    (OTHER_GENDER_FORMS): Mario / Maria, Daniel / Danielle, Julian / Juliana, Louis /
+    Louise, Michael / Michelle, Brian / Brianna."""
+    pairs = set(OTHER_GENDER_FORMS)
     for origin in ("us", "mx", "fr"):
         (males, _), (females, _), _last = _pools()[origin]
         female_set = {f.lower(): f for f in females}
@@ -248,6 +279,8 @@ def _other_gender_pairs() -> list[tuple[str, str]]:
             for form in (
                 low[:-1] + "a" if low.endswith("o") else None,
                 low[:-2] + "a" if low.endswith("us") else None,
+                low[:-3] + "elle" if low.endswith("ael") else None,
+                low + "na" if low.endswith("n") else None,
                 low + "a",
                 low + "e",
                 low + "le",
@@ -257,6 +290,40 @@ def _other_gender_pairs() -> list[tuple[str, str]]:
             ):
                 if form and form in female_set:
                     pairs.add((m, female_set[form]))
+    return sorted(pairs)
+
+
+def _other_gender_pairs_ending(masculine: str, feminine: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The other-gender pairs whose forms end so: ("el", ("elle", "ele", "èle"))."""
+    return [
+        (m, f)
+        for m, f in _other_gender_pairs()
+        if _ascii(m).endswith(masculine) and f.lower().endswith(feminine)
+    ]
+
+
+@cache
+def _gendered_sound_alikes() -> list[tuple[str, str]]:
+    """(boy's, girl's) names of the pools that sound the same (Metaphone) and begin alike,
+    with no feminine -a to tell them apart, each given to one gender only, and not a
+    nickname of the other: Francis / Frances, Colin / Colleen, Stephen / Stephanie,
+    Jean / Jeanne; and the few the pools lack (GENDERED_SOUND_ALIKES)."""
+    pairs = set(GENDERED_SOUND_ALIKES)
+    for origin in ("us", "mx", "fr"):
+        (males, _), (females, _), _last = _pools()[origin]
+        boys = {_ascii(m): m for m in males if " " not in m}
+        girls = {_ascii(f): f for f in females if " " not in f}
+        for x, boy in boys.items():
+            for y, girl in girls.items():
+                if x in girls or y in boys or x[:3] != y[:3] or y.endswith("a"):
+                    continue
+                if jellyfish.metaphone(x) != jellyfish.metaphone(y):
+                    continue
+                if y in _nickname_links().get(x, set()):
+                    continue
+                if spelling_key(x) != spelling_key(y) and nickname_keys(x) & nickname_keys(y):
+                    continue  # short forms of one name (Jack, Jackie ← Jacqueline)
+                pairs.add((boy, girl))
     return sorted(pairs)
 
 
@@ -421,16 +488,32 @@ class Generator:
         values["email"] = fixed.get("email") or self.email(values["first"], values["last"])
         return Person(**values)
 
-    def population(self, count: int, *, twins: float = 0.015) -> Iterator[Person]:
-        """`count` students; about `twins` of them with a twin of their own."""
+    def population(
+        self, count: int, *, twins: float = 0.015, siblings: float = 0.04
+    ) -> Iterator[Person]:
+        """`count` students; about `twins` of them with a twin of their own, and about
+        `siblings` with a brother or sister born a few years apart. Most of the two have
+        unrelated given names; some have two forms of one name, names that sound the
+        same, or names that share a beginning (RELATIVE_KINDS)."""
         made = 0
         while made < count:
             person = self.person()
+            relative = None
+            if made + 1 < count:
+                draw = self.rng.random()
+                if draw < twins / 2:
+                    person, relative = self.twin(person, self._relative_kind())
+                elif draw < (twins + siblings) / 2:
+                    person, relative = self.sibling(person, self._relative_kind())
             yield person
             made += 1
-            if made < count and self.rng.random() < twins / 2:
-                yield self.twin(person)[1]
+            if relative:
+                yield relative
                 made += 1
+
+    def _relative_kind(self) -> str:
+        """Mostly unrelated names; the other kinds of twin in a fifth of the families."""
+        return "twin" if self.rng.random() < 0.8 else self.rng.choice(RELATIVE_KINDS[1:])
 
     # --- the same student written another way --------------------------------------------------
 
@@ -501,6 +584,11 @@ class Generator:
             return replace(person, first=other) if other else None
         if kind == "transliteration":
             return self._transliterated(person)
+        if kind == "cross_language":
+            for _gender, spanish, english in CROSS_LANGUAGE:
+                if person.first in (spanish, english):
+                    return replace(person, first=english if person.first == spanish else spanish)
+            return None
         if kind == "order":
             return replace(person, first=person.last, last=person.first)
         if kind == "accents":
@@ -536,6 +624,7 @@ class Generator:
         return [
             "nickname", "spelling", "transliteration", "order", "accents", "typo_given",
             "typo_family", "one_family_name", "middle_as_given", "nickname_and_accents",
+            "cross_language",
         ]  # fmt: skip
 
     def _subject_for(self, kind: str) -> Person:
@@ -554,6 +643,10 @@ class Generator:
                 gender, group = rng.choice(ARABIC_GIVEN)
                 family = rng.choice(ARABIC_FAMILY)
                 person = self.person(gender=gender, first=group[0], last=family[0])
+            elif kind == "cross_language":
+                gender, spanish, english = rng.choice(CROSS_LANGUAGE)
+                first = spanish if rng.random() < 0.5 else english
+                person = self.person(gender=gender, origin="mx", first=first)
             elif kind == "order":
                 person = self.person(origin=rng.choice(["vi", "zh", "us", "mx", "in"]))
             elif kind == "accents":
@@ -619,11 +712,20 @@ class Generator:
         """`person` and a brother or sister born the same day: the same family name and
         (mostly) school, often the same phone, a given name of their own. For the kind
         "twin_other_gender" the two have a name's two forms (Mario / Maria), for
-        "twin_shared_beginning" two names that begin alike (Emily / Emma)."""
+        "twin_el_elle" and "twin_an_anna" the forms with those endings (Daniel / Danielle,
+        Brian / Brianna), for "twin_gendered_sound_alike" a boy's and a girl's name that
+        sound the same (Francis / Frances), for "twin_shared_beginning" two names that
+        begin alike (Emily / Emma)."""
         rng = self.rng
         first, gender = None, rng.choice("mf")
-        if kind == "twin_other_gender":
-            masculine, feminine = rng.choice(_other_gender_pairs())
+        gendered_pairs = {
+            "twin_other_gender": _other_gender_pairs,
+            "twin_el_elle": lambda: _other_gender_pairs_ending("el", ("elle", "ele", "èle")),
+            "twin_an_anna": lambda: _other_gender_pairs_ending("an", ("anna", "ana")),
+            "twin_gendered_sound_alike": _gendered_sound_alikes,
+        }
+        if kind in gendered_pairs:
+            masculine, feminine = rng.choice(gendered_pairs[kind]())
             pair = [(masculine, "m"), (feminine, "f")]
             rng.shuffle(pair)
             (mine, my_gender), (first, gender) = pair
@@ -649,6 +751,14 @@ class Generator:
         )
         return person, sibling
 
+    def sibling(self, person: Person, kind: str = "twin") -> tuple[Person, Person]:
+        """`person` and a brother or sister born one to three years before or after, named
+        as `kind` says (twin): the same family name, phone and school."""
+        person, relative = self.twin(person, kind)
+        apart = timedelta(days=self.rng.randrange(365, 3 * 365 + 1))
+        born = person.birth_date + (apart if self.rng.random() < 0.5 else -apart)
+        return person, replace(relative, birth_date=born, phone=person.phone, school=person.school)
+
     def different_people(self, kind: str) -> Case:
         existing = self.person()
         if kind.startswith("twin"):
@@ -664,8 +774,7 @@ class Generator:
         return Case(existing=existing, new=new, same=False, kind=kind)
 
     def different_kinds(self) -> list[str]:
-        return ["twin", "twin_other_gender", "twin_shared_beginning", "same_given_name",
-                "same_family_name"]  # fmt: skip
+        return [*RELATIVE_KINDS, "same_given_name", "same_family_name"]
 
     def cases(self, *, same: int, different: int) -> list[Case]:
         """`same` pairs of one student and `different` pairs of two, all pairs sharing
@@ -711,13 +820,20 @@ def identity(person: Person) -> Identity:
 
 
 def population_with_duplicates(
-    seed: int, *, students: int, duplicates: int, birth_date_typos: float, twins: float = 0.015
+    seed: int,
+    *,
+    students: int,
+    duplicates: int,
+    birth_date_typos: float,
+    twins: float = 0.015,
+    siblings: float = 0.04,
 ) -> tuple[list[tuple[int, Identity]], dict[tuple[int, int], str]]:
     """`students` records numbered from 1, among them `duplicates` students with a second
-    record written another way (a share with the birth date typed wrong), and twins.
-    Returns the records and the injected pairs, (second record, first) → kind."""
+    record written another way (a share with the birth date typed wrong), twins, and
+    brothers and sisters. Returns the records and the injected pairs, (second record,
+    first) → kind."""
     generator = Generator(seed)
-    people = list(generator.population(students - 2 * duplicates, twins=twins))
+    people = list(generator.population(students - 2 * duplicates, twins=twins, siblings=siblings))
     kinds = generator.same_person_kinds()
     injected = {}
     for i in range(duplicates):

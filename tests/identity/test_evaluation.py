@@ -4,7 +4,8 @@ Sign-up: at least 95% of the pairs that are one student are caught (the sign-up 
 "is this you?"), at most 10% of the pairs of two students born the same day are, and
 nobody is stopped: every student who says "not me" gets an account, flagged for staff.
 The statewide check: at least 95% of the injected duplicates found, at a precision of at
-least 80%, in a population of a few thousand students with twins among them.
+least 80%, in a population of a few thousand students with twins, and brothers and
+sisters born a few years apart, among them.
 
 The seeds here are not the ones the matcher was developed on (bench/README.md).
 """
