@@ -79,6 +79,7 @@ WHAT = {
     "credit transcribed": _("credit transcribed"),
     "credit": _("credit"),
     "credits ready for the transcript": _("credits ready for the transcript"),
+    "credits acknowledged": _("credits acknowledged"),
     "duplicate pair: different people": _("duplicate pair: different people"),
     "duplicate review": _("duplicate review"),
     "enrollment history": _("enrollment history"),

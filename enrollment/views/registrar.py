@@ -51,6 +51,11 @@ from .common import (
 # --- college registrars -------------------------------------------------------------------------
 
 
+def _queue_what(view: str) -> str:
+    """What the access log says a view of the queue's tab was (reports.tables.WHAT)."""
+    return f"transcription queue ({view})"
+
+
 def _queue_view(request) -> str:
     view = request.GET.get("view", "ready")
     return view if view in registrar.QUEUE_VIEWS else "ready"
@@ -74,7 +79,7 @@ def registrar_queue(request):
     )
     log_view(
         request,
-        what=f"transcription queue ({view})",
+        what=_queue_what(view),
         student_ids=extra["student_ids"],
         role="registrar",
     )
@@ -307,7 +312,7 @@ def registrar_transcribe(request):
     )
     log_view(
         request,
-        what="transcription queue (ready)",
+        what=_queue_what("ready"),
         student_ids=extra["student_ids"],
         role="registrar",
     )
