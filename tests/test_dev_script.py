@@ -23,7 +23,8 @@ exit 0
 # The virtualenv's python: records each manage.py command with SERS_BASE_URL, and prints
 # what demo_data prints (its progress, then the logins) and what runserver would.
 FAKE_VENV_PYTHON = """#!/bin/sh
-echo "$* | SERS_BASE_URL=$SERS_BASE_URL | $DJANGO_SETTINGS_MODULE" >> "$CALLS"
+echo "$* | SERS_BASE_URL=$SERS_BASE_URL | $DJANGO_SETTINGS_MODULE | LOG_LEVEL=$LOG_LEVEL" \\
+  >> "$CALLS"
 case "$2" in
   demo_data)
     echo "[    0.1s] Building demo data"
@@ -79,3 +80,13 @@ def test_the_links_in_the_emails_lead_to_the_port_the_demo_listens_on(tmp_path):
     assert all("SERS_BASE_URL=http://localhost:8124 | sers.settings.dev" in c for c in calls)
     _output, calls = run_dev(tmp_path / "own", PORT="9000", SERS_BASE_URL="https://demo.example")
     assert all("SERS_BASE_URL=https://demo.example |" in c for c in calls)
+
+
+def test_setting_up_logs_only_warnings_so_the_logins_stay_in_view(tmp_path):
+    """Info lines (sign-in throttling starting, recovery codes replaced) pushed the login
+    table up; the server itself logs as configured."""
+    _output, calls = run_dev(tmp_path, PORT="8124")
+    levels = {call.split(" | ")[0]: call.split(" | ")[3] for call in calls}
+    assert levels["manage.py migrate --noinput"] == "LOG_LEVEL=WARNING"
+    assert levels["manage.py demo_data"] == "LOG_LEVEL=WARNING"
+    assert levels["manage.py runserver 0.0.0.0:8124"] == "LOG_LEVEL="
