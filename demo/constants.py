@@ -9,6 +9,7 @@ DEMO_DOMAIN = "demo.sers.example"
 EMAIL_SUFFIX = ".sers.example"  # every generated account's email ends with this
 ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"  # written last: its presence means "a build finished"
 STUDENTS_PER_YEAR = {"small": 300, "state": 60_500}
+STATE_NAMES_FROM = 10_000  # students a year: names at a state's frequencies (vocabulary.py)
 MIN_STUDENTS = 20
 CHUNK_STUDENTS = 5000  # students whose rows are written in one transaction
 

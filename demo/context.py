@@ -17,9 +17,9 @@ from organisations.grades import meets_minimum
 from organisations.models import AcademicYear
 
 from . import plan
-from .constants import DEMO_PASSWORD, HOUR, MIN_STUDENTS, STUDENTS_PER_YEAR
+from .constants import DEMO_PASSWORD, HOUR, MIN_STUDENTS, STATE_NAMES_FROM, STUDENTS_PER_YEAR
 from .rows import Ids, RowWriter, loading, nothing
-from .vocabulary import FIRST_NAMES, LAST_NAMES, PLACE_A, PLACE_B
+from .vocabulary import FIRST_NAMES, LAST_NAMES, PLACE_A, PLACE_B, state_person
 
 
 class DemoBuild:
@@ -44,6 +44,9 @@ class DemoBuild:
         if students_per_year < MIN_STUDENTS:
             raise ValueError(f"Build at least {MIN_STUDENTS} students a year.")
         self.n_students = students_per_year
+        # A state's names at a state's frequencies from this size up; the small demo keeps
+        # its short list of easy-to-read names.
+        self.state_names = students_per_year >= STATE_NAMES_FROM
         self.n_years = years
         self.seed = seed
         self.now = now or timezone.now()
@@ -136,7 +139,15 @@ class DemoBuild:
         return address
 
     def person(self, rng: random.Random) -> tuple[str, str]:
+        if self.state_names:
+            return state_person(rng)
         return rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+
+    def given_name(self, rng: random.Random) -> str:
+        return state_person(rng)[0] if self.state_names else rng.choice(FIRST_NAMES)
+
+    def family_name(self, rng: random.Random) -> str:
+        return state_person(rng)[1] if self.state_names else rng.choice(LAST_NAMES)
 
     def meets(self, scale: str, grade: str, min_scale: str, minimum: str) -> bool:
         key = (scale, grade, min_scale, minimum)

@@ -13,11 +13,9 @@ from .context import DemoBuild
 from .rows import Table
 from .vocabulary import (
     AREA_CODES,
-    FIRST_NAMES,
     GENDERS,
     K_CUM,
     K_VALUES,
-    LAST_NAMES,
     RACES,
     Weighted,
     ascii_lower,
@@ -85,9 +83,9 @@ def pick_participants(b: DemoBuild, yi: int) -> tuple[list[int], dict[int, tuple
         shift = 0 if rng.random() < 0.97 else rng.choice((-1, 1))
         born = date(grad_year - 19 + shift, 9, 1) + timedelta(days=rng.randrange(365))
         first, last = b.person(rng)
-        middle = rng.choice(FIRST_NAMES) if rng.random() < 0.55 else ""
+        middle = b.given_name(rng) if rng.random() < 0.55 else ""
         if rng.random() < 0.06:
-            last = f"{last}-{rng.choice(LAST_NAMES)}"
+            last = f"{last}-{b.family_name(rng)}"
         sers = unused_sers_id(b, rng)
         phone = (
             f"{rng.choice(AREA_CODES)}-555-01{rng.randrange(100):02d}" if rng.random() < 0.4 else ""

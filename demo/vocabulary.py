@@ -1,10 +1,13 @@
 """The synthetic vocabulary the demo draws from: names, places, demographics and reasons."""
 
 import random
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date
+from functools import cache
 from itertools import accumulate
+from pathlib import Path
 
 from enrollment.services.signup import luhn_check_digit
 
@@ -57,6 +60,30 @@ PLACE_B = _words(
     "Bay Bluff Creek Crossing Falls Flats Glen Grove Harbor Heights Hollow Lake Landing "
     "Meadows Mill Point Prairie Ridge River Springs Summit Valley"
 )
+# The state-size data's names, at a state's frequencies (data/build_state_names.py): the
+# short lists above would give every full name to about 15 of 213,000 students, and
+# name agreement would count for almost nothing in the statewide duplicate check.
+STATE_NAMES_FILE = Path(__file__).with_name("data") / "state_names.tsv"
+STATE_HERITAGES = Weighted((("us", 62), ("mx", 28), ("in", 5), ("vn", 5)))
+
+
+@cache
+def _state_names() -> dict[tuple[str, str], Weighted]:
+    """(heritage, "given" or "family") → a weighted choice of its names."""
+    found: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    for line in STATE_NAMES_FILE.read_text(encoding="utf-8").splitlines():
+        heritage, kind, name, weight = line.split("\t")
+        found.setdefault((heritage, kind), []).append((name, float(weight)))
+    return {key: Weighted(names) for key, names in found.items()}
+
+
+def state_person(rng: random.Random) -> tuple[str, str]:
+    """A given and a family name of one heritage, at a state's frequencies."""
+    heritage = STATE_HERITAGES(rng)
+    names = _state_names()
+    return names[heritage, "given"](rng), names[heritage, "family"](rng)
+
+
 AREA_CODES = ("206", "253", "360", "425", "509", "564")
 
 # Enrollments per student per year: mean about 2.6.
@@ -89,7 +116,9 @@ def month_day(start_year: int, month_day: tuple[int, int]) -> date:
 
 
 def ascii_lower(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
+    """Letters and digits, accents dropped: "Nguyễn" → "nguyen" (for email addresses)."""
+    plain = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in plain if ch.isascii() and ch.isalnum())
 
 
 def slug(text: str) -> str:

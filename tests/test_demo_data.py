@@ -1,6 +1,7 @@
 """The demo dataset: `manage.py demo_data` builds consistent, deterministic data."""
 
 import itertools
+import random
 import re
 import time
 from collections import defaultdict
@@ -23,6 +24,7 @@ from demo.catalog import CONSORTIA
 from demo.cleanup import delete_demo_data
 from demo.constants import ADMIN_EMAIL, DEMO_DOMAIN, DEMO_PASSWORD, MIN_STUDENTS
 from demo.rows import Table
+from demo.vocabulary import FIRST_NAMES, LAST_NAMES, ascii_lower, state_person
 from enrollment.models import (
     Enrollment,
     EnrollmentStatus,
@@ -474,3 +476,19 @@ def test_demo_codes_are_refused_outside_the_demo_settings(demo, settings):
     out = StringIO()
     call_command("demo_data", stdout=out, **SMALL)
     assert "demo_codes" not in out.getvalue()
+
+
+def test_state_size_names_follow_a_states_frequencies():
+    """The state-size data draws a state's names at their frequencies (many names, the
+    common ones often), not the small demo's short list: the statewide duplicate check
+    weighs a name's agreement by how common it is."""
+    rng = random.Random(1)
+    people = [state_person(rng) for _ in range(20_000)]
+    given, family = {p[0] for p in people}, {p[1] for p in people}
+    assert len(given) > 800
+    assert len(family) > 1_000
+    assert not given <= set(FIRST_NAMES)
+    assert not family <= set(LAST_NAMES)
+    smiths = sum(1 for _given, last in people if last == "Smith")
+    assert 100 < smiths < 400  # the commonest US family name, about 1.3% here
+    assert ascii_lower("Nguyễn Ngọc") == "nguyenngoc"
