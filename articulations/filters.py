@@ -1,14 +1,11 @@
 """Search filters. Every filter is a GET parameter, so a search is a shareable URL."""
 
-import unicodedata
-
 import django_filters
 from django import forms
 from django.db.models import QuerySet
-from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
-from organisations.clusters import cluster_name
+from organisations.clusters import ClusterField
 from organisations.models import AcademicYear, CareerCluster, College, District, HighSchool
 
 from .forms import FastSelect
@@ -25,29 +22,6 @@ class SchoolField(forms.ModelChoiceField):
 
 class SchoolChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = SchoolField
-
-
-def _sort_key(text: str) -> str:
-    """Accents aside, as a reader's dictionary sorts: "Árbol" among the A's."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-class _ClustersInReadersOrder(ModelChoiceIterator):
-    """The clusters sorted by their names in the reader's language, not the stored ones."""
-
-    def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        choices = [self.choice(obj) for obj in self.queryset]
-        yield from sorted(choices, key=lambda choice: _sort_key(str(choice[1])))
-
-
-class ClusterField(forms.ModelChoiceField):
-    iterator = _ClustersInReadersOrder
-
-    def label_from_instance(self, obj: CareerCluster) -> str:
-        return cluster_name(obj.name)
 
 
 class ClusterChoiceFilter(django_filters.ModelChoiceFilter):

@@ -9,6 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccountState, User
+from organisations.clusters import ClusterField
 from organisations.grades import GradeScale
 from organisations.models import AcademicYear, CareerCluster, College, Consortium, HighSchool
 from sers.text import TextBlockField, TextLineField
@@ -126,7 +127,7 @@ class ArticulationForm(forms.Form):
         help_text=_("Hold Ctrl (or Cmd) to choose more than one. Only the chosen college's."),
         widget=forms.SelectMultiple(attrs={"size": 8}),
     )
-    cluster = forms.ModelChoiceField(
+    cluster = ClusterField(
         label=_("Career cluster"), queryset=CareerCluster.objects.filter(is_active=True)
     )
     minimum_grade_scale = forms.ChoiceField(
