@@ -66,6 +66,25 @@ def _registrar_enrollments(actor, enrollment_ids):
     )
 
 
+def college_student_ids_clean(
+    college_student_ids: dict[int, str],
+) -> tuple[dict[int, str], dict[int, ValidationError | None]]:
+    """Each credit's college student ID cleaned (the form's and the upload's rules), and
+    each that cannot be used: its error, or None when it is empty. The registrar's queue
+    marks the rows with them (views/registrar.py)."""
+    cleaned: dict[int, str] = {}
+    problems: dict[int, ValidationError | None] = {}
+    for enrollment_id, college_id in college_student_ids.items():
+        try:
+            cleaned[int(enrollment_id)] = COLLEGE_STUDENT_ID.clean(college_id or "")
+        except ValidationError as error:
+            problems[int(enrollment_id)] = error
+            continue
+        if not cleaned[int(enrollment_id)]:
+            problems[int(enrollment_id)] = None
+    return cleaned, problems
+
+
 def enrollments_transcribe(
     *,
     actor,
@@ -83,21 +102,15 @@ def enrollments_transcribe(
         raise ValidationError(_("Tick at least one enrollment to mark transcribed."))
     if transcribed_on > local_today(today):
         raise ValidationError({"transcribed_on": _("The posting date cannot be in the future.")})
-    cleaned: dict[int, str] = {}
-    problems = []
-    for enrollment_id, college_id in college_student_ids.items():
-        try:
-            college_id = COLLEGE_STUDENT_ID.clean(college_id or "")
-        except ValidationError as error:
+    cleaned, problems = college_student_ids_clean(college_student_ids)
+    for error in problems.values():
+        if error is not None:
             raise ValidationError(
                 {
                     "college_student_id": _("College student ID: %(problem)s")
                     % {"problem": " ".join(error.messages)}
                 }
-            ) from None
-        if not college_id:
-            problems.append(enrollment_id)
-        cleaned[int(enrollment_id)] = college_id
+            )
     if problems:
         raise ValidationError(
             {"college_student_id": _("Enter the college student id of every ticked student.")}

@@ -35,7 +35,6 @@ from ..models import (
 from ..services import (
     transcription,
 )
-from ..services.transcription import COLLEGE_STUDENT_ID
 from ..tables import TranscribedTable, WaitingTable
 from .common import (
     add_errors,
@@ -208,14 +207,11 @@ def _is_id(value: str) -> bool:
 def _row_errors(ticked: dict[int, str]) -> dict[int, str]:
     """Each ticked row's college student ID that cannot be used, and why (the service
     refuses them all with one message)."""
-    errors = {}
-    for enrollment_id, typed in ticked.items():
-        try:
-            if not COLLEGE_STUDENT_ID.clean(typed or ""):
-                errors[enrollment_id] = _("Enter their college student ID.")
-        except ValidationError as error:
-            errors[enrollment_id] = error_text(error)
-    return errors
+    _cleaned, problems = transcription.college_student_ids_clean(ticked)
+    return {
+        enrollment_id: error_text(error) if error else _("Enter their college student ID.")
+        for enrollment_id, error in problems.items()
+    }
 
 
 def _refused_summary(rows: list[ReadyRow], posted: Posted) -> list[SummaryItem]:
