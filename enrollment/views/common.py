@@ -127,6 +127,14 @@ def upload_apply(request, form, run_import, applied_message):
     return result, 200
 
 
+def row_summary_item(student, message: str, target: str) -> SummaryItem:
+    """An error summary item about one student's row of a table, named as the row's box
+    is labelled ("Last, First") and linked to it (`target`, empty: not linked)."""
+    return SummaryItem(
+        message, label=f"{student.legal_last_name}, {student.legal_first_name}", target=target
+    )
+
+
 def upload_summary(form, result, field: str = "file") -> list[SummaryItem]:
     """The error summary's item for a file whose lines were refused: how many lines need
     fixing (listed on the page), linked to the file's box to choose it again."""

@@ -43,6 +43,7 @@ from .common import (
     log_view,
     paginate,
     require_capability,
+    row_summary_item,
     upload_apply,
     upload_summary,
 )
@@ -222,14 +223,8 @@ def _refused_summary(rows: list[ReadyRow], posted: Posted) -> list[SummaryItem]:
     shown = {row.enrollment.pk for row in rows}
     for row in rows:
         if row.error:
-            student = row.enrollment.student
-            items.append(
-                SummaryItem(
-                    row.error,
-                    label=f"{student.legal_last_name}, {student.legal_first_name}",
-                    target=f"college-id-{row.enrollment.pk}",
-                )
-            )
+            target = f"college-id-{row.enrollment.pk}"
+            items.append(row_summary_item(row.enrollment.student, row.error, target))
     items += [
         SummaryItem(message)
         for pk, message in posted.row_errors.items()

@@ -39,6 +39,7 @@ from .common import (
     is_fragment,
     log_view,
     require_capability,
+    row_summary_item,
     upload_apply,
     upload_summary,
     year_from,
@@ -268,14 +269,8 @@ def _refused_rows_summary(roster, refused: dict) -> list[SummaryItem]:
         if row is None or not row.error:
             continue
         shown.add(enrollment.pk)
-        student = enrollment.student
-        items.append(
-            SummaryItem(
-                row.error,
-                label=f"{student.legal_last_name}, {student.legal_first_name}",
-                target=f"grade-{enrollment.pk}" if enrollment.is_active else "",
-            )
-        )
+        target = f"grade-{enrollment.pk}" if enrollment.is_active else ""
+        items.append(row_summary_item(enrollment.student, row.error, target))
     # A row the page does not show (the student left the class meanwhile): said, unlinked.
     items += [
         SummaryItem(row.error) for pk, row in refused.items() if row.error and pk not in shown
