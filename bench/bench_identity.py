@@ -106,6 +106,7 @@ def inject(count: int, seed: int, birth_date_typos: float) -> dict[tuple[int, in
 
     from accounts.models import User
     from enrollment.models import StudentProfile
+    from enrollment.services import duplicates
     from enrollment.services.signup import luhn_check_digit
     from organisations.models import HighSchool
     from tests.identity.generator import Generator, Person, mistyped_birth_date
@@ -113,18 +114,7 @@ def inject(count: int, seed: int, birth_date_typos: float) -> dict[tuple[int, in
     rows = list(
         StudentProfile.objects.filter(merged_into__isnull=True)
         .order_by("pk")
-        .values_list(
-            "pk",
-            "legal_first_name",
-            "legal_middle_name",
-            "legal_last_name",
-            "birth_date",
-            "user__email",
-            "phone",
-            "high_school_id",
-            "graduation_year",
-            "gender",
-        )
+        .values_list(*duplicates.STUDENT_FIELDS, "graduation_year", "gender")
     )
     schools = list(HighSchool.objects.order_by("pk").values_list("pk", flat=True))
     used_sers = set(StudentProfile.objects.values_list("sers_id", flat=True))

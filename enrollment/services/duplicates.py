@@ -80,21 +80,25 @@ def duplicate_check(*, threshold: float = linkage.MATCH_WEIGHT_THRESHOLD) -> Dup
     return summary
 
 
+# What the check reads of each student, in Identity's order (after the id).
+STUDENT_FIELDS = (
+    "pk",
+    "legal_first_name",
+    "legal_middle_name",
+    "legal_last_name",
+    "birth_date",
+    "user__email",
+    "phone",
+    "high_school_id",
+)
+
+
 def _students():
     """(id, Identity) of every student not merged into another, read in chunks."""
     rows = (
         StudentProfile.objects.filter(merged_into__isnull=True)
         .order_by()
-        .values_list(
-            "pk",
-            "legal_first_name",
-            "legal_middle_name",
-            "legal_last_name",
-            "birth_date",
-            "user__email",
-            "phone",
-            "high_school_id",
-        )
+        .values_list(*STUDENT_FIELDS)
         .iterator(chunk_size=5000)
     )
     for pk, first, middle, last, born, email, phone, school in rows:
