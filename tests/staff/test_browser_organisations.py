@@ -1,6 +1,8 @@
 """In a browser: state staff reach the organisations from the menu, add a high school,
 correct a refused form and see the change in its history; on a phone as on a desktop."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -25,6 +27,9 @@ def test_state_staff_add_a_high_school(any_page, login, year, today):
     page.goto(reverse("home"))
     if page.viewport_name == "phone":  # the phone folds the menu
         page.get_by_role("button", name="Menu").click()
+        # Bootstrap unfolds it in 0.35 s ("collapsing"): a link clicked while it moves may
+        # not navigate. Click once it is open ("collapse show").
+        expect(page.locator("#main-nav")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
     menu = page.get_by_role("navigation", name="Main").get_by_role("link", name="Organisations")
     expect(menu).to_be_visible()
     with page.expect_navigation():
